@@ -1,0 +1,273 @@
+"""The campaign models: the one place that says what a valid campaign is.
+
+The client, the sandbox, the form and bulk creation all validate through these.
+Decisions taken from ``spec/NOTES.md`` are marked with their point number.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+DAYS: tuple[str, ...] = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+
+# NOTES 5: ids are never validated by prefix, only non-empty and without whitespace.
+Identifier = Annotated[str, StringConstraints(min_length=1, pattern=r"^\S+$")]
+Hour = Annotated[int, Field(strict=True, ge=0, le=24)]
+# UTC offsets in use run from -12:00 to +14:00.
+OffsetMinutes = Annotated[int, Field(strict=True, ge=-720, le=840)]
+
+
+class CampaignStatus(str, Enum):
+    """The statuses a campaign may be created with (NOTES 3: strict on what we send)."""
+
+    DRAFT = "DRAFT"
+    RUN = "RUN"
+    PAUSE = "PAUSE"
+    DONE = "DONE"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class DayWindow(BaseModel):
+    """One day of a schedule: on or off, and the hours ``[start_hour, end_hour)``.
+
+    On the wire it is ``[enabled, start_hour, end_hour]`` (NOTES 1). A disabled day keeps
+    its hours so that enabling it again restores them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: Annotated[bool, Field(strict=True)]
+    start_hour: Hour
+    end_hour: Hour
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_wire(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            if len(value) != 3:
+                raise ValueError(
+                    f"a day must be [enabled, start_hour, end_hour], got {len(value)} item(s)"
+                )
+            if any(isinstance(v, bool) for v in value[1:]):
+                # The vendor's example sends [true, true, true]; that is not an hour.
+                raise ValueError("start_hour and end_hour must be whole hours, not true/false")
+            return {"enabled": value[0], "start_hour": value[1], "end_hour": value[2]}
+        return value
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> DayWindow:
+        if self.start_hour >= self.end_hour:
+            raise ValueError(
+                f"start hour ({self.start_hour}) must be before end hour ({self.end_hour})"
+            )
+        return self
+
+    @model_serializer
+    def _to_wire(self) -> list[bool | int]:
+        return [self.enabled, self.start_hour, self.end_hour]
+
+    @property
+    def hours(self) -> range:
+        """The hours of the day this window sends in (empty when disabled)."""
+        return range(self.start_hour, self.end_hour) if self.enabled else range(0)
+
+
+class WeeklySchedule(BaseModel):
+    """The seven days of a campaign's schedule, all required."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    monday: DayWindow
+    tuesday: DayWindow
+    wednesday: DayWindow
+    thursday: DayWindow
+    friday: DayWindow
+    saturday: DayWindow
+    sunday: DayWindow
+
+    @classmethod
+    def weekdays(cls, start_hour: int = 9, end_hour: int = 17) -> WeeklySchedule:
+        """Monday to Friday on, the weekend off with the same hours."""
+        return cls.model_validate(
+            {day: [day not in ("saturday", "sunday"), start_hour, end_hour] for day in DAYS}
+        )
+
+    @classmethod
+    def every_day(cls, start_hour: int = 9, end_hour: int = 17) -> WeeklySchedule:
+        """All seven days on with the same hours."""
+        return cls.model_validate({day: [True, start_hour, end_hour] for day in DAYS})
+
+    def days(self) -> dict[str, DayWindow]:
+        """The windows by day name, Monday first."""
+        return {day: getattr(self, day) for day in DAYS}
+
+    @property
+    def enabled_days(self) -> list[str]:
+        """Names of the days that are switched on."""
+        return [day for day, window in self.days().items() if window.enabled]
+
+    @property
+    def hours_per_week(self) -> int:
+        """How many hours a week the campaign may send."""
+        return sum(len(window.hours) for window in self.days().values())
+
+
+class CampaignDraft(BaseModel):
+    """A campaign as the analyst means to create it; ``to_payload()`` is the exact body sent.
+
+    ``account_id`` may be left out: the client fills in its own account.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    seats: list[Identifier] = Field(min_length=1)
+    schedule: WeeklySchedule
+    account_id: Identifier | None = None
+    status: CampaignStatus = CampaignStatus.DRAFT
+    timezone: OffsetMinutes | None = None
+    campaign_id: Identifier | None = None
+    created_at: Annotated[int, Field(strict=True, ge=0)] | None = None
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _trim_name(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise ValueError("name must not be empty")
+        return value
+
+    @field_validator("seats", mode="before")
+    @classmethod
+    def _seats_as_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError("seats must be a list of seat ids, not one string")
+        return value
+
+    @field_validator("seats")
+    @classmethod
+    def _no_repeated_seat(cls, value: list[str]) -> list[str]:
+        repeated = sorted({seat for seat in value if value.count(seat) > 1})
+        if repeated:
+            raise ValueError(f"seat listed more than once: {', '.join(repeated)}")
+        return value
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status_upper(cls, value: Any) -> Any:
+        if isinstance(value, str) and not isinstance(value, CampaignStatus):
+            return value.strip().upper()
+        return value
+
+    def to_payload(self, *, now_ms: int | None = None) -> dict[str, Any]:
+        """The JSON body for the create call: ``{"campaign": {...}}``.
+
+        ``created_at`` is filled with the current time in epoch milliseconds when the
+        draft has none; fields that are ``None`` are left out.
+        """
+        campaign = self.model_dump(mode="json", exclude_none=True)
+        if "created_at" not in campaign:
+            campaign["created_at"] = now_ms if now_ms is not None else int(time.time() * 1000)
+        return {"campaign": campaign}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> CampaignDraft:
+        """Read a body made by ``to_payload`` (or by hand) back into a draft."""
+        body = payload.get("campaign", payload) if isinstance(payload, dict) else payload
+        return cls.model_validate(body)
+
+
+def _ms_to_datetime(value: int | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+
+
+class Campaign(BaseModel):
+    """A campaign as the server answered it, read leniently (NOTES 1 and 3).
+
+    ``status`` is a plain string, day lists may hold ints or the vendor example's booleans,
+    and fields this package does not know are kept. Only what identifies the campaign is
+    required; the epoch-ms fields are also available as UTC datetimes.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    campaign_id: Identifier
+    name: str
+    account_id: str
+    status: str
+    seats: list[str]
+    schedule: dict[str, list[bool | int]]
+    timezone: int | None = None
+    priority: int | None = None
+    wait_until: int | None = None
+    created_at: int | None = None
+
+    @property
+    def created_at_datetime(self) -> datetime | None:
+        """``created_at`` as a UTC datetime."""
+        return _ms_to_datetime(self.created_at)
+
+    @property
+    def priority_datetime(self) -> datetime | None:
+        """``priority`` (epoch ms) as a UTC datetime."""
+        return _ms_to_datetime(self.priority)
+
+    @property
+    def wait_until_datetime(self) -> datetime | None:
+        """``wait_until`` as a UTC datetime."""
+        return _ms_to_datetime(self.wait_until)
+
+    def weekly_schedule(self) -> WeeklySchedule | None:
+        """The schedule as a ``WeeklySchedule``, or ``None`` when the server sent another
+        shape (such as the vendor example's ``[true, true, true]``)."""
+        try:
+            return WeeklySchedule.model_validate(self.schedule)
+        except ValueError:
+            return None
+
+
+_FIELD_LABELS = {
+    "start_hour": "start hour",
+    "end_hour": "end hour",
+    "campaign_id": "campaign id",
+    "account_id": "account id",
+    "created_at": "created at",
+}
+
+
+def describe_errors(exc: ValidationError) -> list[str]:
+    """One plain sentence per problem in a validation error: ``"name: must not be empty"``."""
+    lines = []
+    for err in exc.errors():
+        loc = [str(part) for part in err["loc"] if part not in ("enabled",)]
+        where = ".".join(_FIELD_LABELS.get(p, p) for p in loc)
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {message}" if where else message)
+    return lines

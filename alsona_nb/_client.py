@@ -203,7 +203,10 @@ class AlsonaClient:
         """Validate ``draft`` (a draft, a campaign dict or a ``{"campaign": ...}`` body) and
         fill in this client's account. Raises ``pydantic.ValidationError`` or ``ValueError``;
         nothing is sent."""
-        if not isinstance(draft, CampaignDraft):
+        if isinstance(draft, CampaignDraft):
+            # Checked again: model_copy(update=...) can build a draft that skipped validation.
+            draft = CampaignDraft.model_validate(draft.model_dump())
+        else:
             draft = CampaignDraft.from_payload(dict(draft))
         if draft.account_id is None:
             if self.account_id is None:

@@ -12,10 +12,10 @@ from enum import Enum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     field_validator,
     model_serializer,
@@ -33,7 +33,15 @@ DAYS: tuple[str, ...] = (
 )
 
 # NOTES 5: ids are never validated by prefix, only non-empty and without whitespace.
-Identifier = Annotated[str, StringConstraints(min_length=1, pattern=r"^\S+$")]
+def _check_identifier(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    if any(c.isspace() for c in value):
+        raise ValueError(f"must not contain spaces or line breaks: {value!r}")
+    return value
+
+
+Identifier = Annotated[str, AfterValidator(_check_identifier)]
 Hour = Annotated[int, Field(strict=True, ge=0, le=24)]
 # UTC offsets in use run from -12:00 to +14:00.
 OffsetMinutes = Annotated[int, Field(strict=True, ge=-720, le=840)]
@@ -159,7 +167,7 @@ class CampaignDraft(BaseModel):
         if isinstance(value, str):
             value = value.strip()
             if not value:
-                raise ValueError("name must not be empty")
+                raise ValueError("must not be empty")
         return value
 
     @field_validator("seats", mode="before")

@@ -19,6 +19,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/jupyter lab notebooks/02_campaign_form.ipynb --port=$(PORT) $(ROOT_FLAG)
 
+## the form as a standalone app (Voila: no code shown)
+app: $(STAMP)
+	$(BIN)/voila notebooks/02_campaign_form.ipynb --port=$(PORT) $(ROOT_FLAG)
+
 ## ruff, mypy, and every test: unit, notebooks under strict nbval, browser, Binder env
 test: $(STAMP) lint
 	$(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks

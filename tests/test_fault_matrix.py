@@ -192,3 +192,67 @@ def test_client_is_usable_after_every_fault(sandbox: Sandbox, draft: CampaignDra
         sandbox.clear_faults()
         created = client.create_campaign(draft)
     assert created.campaign_id in sandbox.campaigns
+
+
+# -- the form ---------------------------------------------------------------------------
+
+
+def _plain(html_text: str) -> str:
+    """What a person reads in an HTML widget: tags removed, entities decoded."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+def test_form_shows_the_message_and_stays_usable(
+    faulty: AlsonaClient, sandbox: Sandbox, case: Case, draft: CampaignDraft, tmp_path: Path
+) -> None:
+    from alsona_nb import CampaignForm, ResultsLog
+
+    path = tmp_path / "form.jsonl"
+    form = CampaignForm(faulty, log=ResultsLog(path))
+    form.load(draft)
+    assert not form.errors and not form.create_button.disabled
+    attempt = form.create()
+    assert attempt is not None and type(attempt.error) is case.error
+    shown = _plain(form.message.value)
+    assert "Not created" in shown
+    assert attempt.error.message in shown  # type: ignore[union-attr]
+    assert_readable(shown)
+    # Usable: nothing typed is lost and the button works again.
+    assert form.draft == draft
+    assert not form.create_button.disabled
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 1
+    if case.base_url is None:  # the server comes back: the same form now creates it
+        sandbox.clear_faults()
+        again = form.create()
+        assert again is not None and again.ok, form.message.value
+        assert again.campaign is not None and again.campaign.campaign_id in sandbox.campaigns
+        assert len(path.read_text(encoding="utf-8").splitlines()) == 2
+
+
+UNSURE = [c for c in CASES if c.id in (
+    "200 empty body", "200 malformed JSON", "200 campaign missing fields",
+    "connection dropped mid-answer", "stall past the timeout",
+)]
+
+
+@pytest.mark.parametrize("unsure", UNSURE, ids=[c.id for c in UNSURE])
+def test_form_does_not_say_not_created_when_it_may_exist(
+    sandbox: Sandbox, unsure: Case, draft: CampaignDraft
+) -> None:
+    """After these faults the campaign may well exist: a headline "Not created" invites a
+    second click and a duplicate. The client's own message says "may or may not"."""
+    from alsona_nb import CampaignForm
+
+    assert unsure.fault is not None
+    sandbox.inject(unsure.fault)
+    with sandbox.client(timeout=TIMEOUT, max_retries=0) as client:
+        form = CampaignForm(client)
+        form.load(draft)
+        attempt = form.create()
+    assert attempt is not None and attempt.error is not None
+    shown = _plain(form.message.value)
+    assert "Not created" not in shown, shown
+    assert "may" in shown or "probably" in shown

@@ -205,7 +205,7 @@ class AlsonaClient:
         nothing is sent."""
         if isinstance(draft, CampaignDraft):
             # Checked again: model_copy(update=...) can build a draft that skipped validation.
-            draft = CampaignDraft.model_validate(draft.model_dump())
+            draft = CampaignDraft.model_validate(draft.model_dump(warnings=False))
         else:
             draft = CampaignDraft.from_payload(dict(draft))
         if draft.account_id is None:

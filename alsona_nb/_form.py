@@ -627,10 +627,26 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
                 "unexpected answer from the server",
             )
             status = f" (HTTP {error.status_code})" if error.status_code else ""
+            if _may_exist(error):
+                # No "Not created" here: that would invite a second click and a duplicate.
+                text = f"⚠ Unclear whether it was created: {what}{status}: {error.message}"
+                self.message.value = _line(_esc(text), "#b45309", "alsona-message-unsure")
+                return
             text = f"✘ Not created: {what}{status}: {error.message}"
         else:
             text = f"✘ Not created: {error}"
         self.message.value = _line(_esc(text), "#b91c1c", "alsona-message-error")
+
+
+def _may_exist(error: AlsonaError) -> bool:
+    """True when the campaign may have been created despite the error (lost answer)."""
+    flag = getattr(error, "maybe_created", None)
+    if isinstance(flag, bool):
+        return flag
+    # The client says so in words until errors carry a flag.
+    return any(
+        p in error.message for p in ("may or may not", "probably created", "may already have")
+    )
 
 
 _FLAT_LIST = re.compile(r"\[[^\[\]{}]*\]")

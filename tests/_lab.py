@@ -1,0 +1,253 @@
+"""JupyterLab, Voila and headless Chromium for the browser tests (imported by test_browser.py).
+
+Every server runs on 127.0.0.1, a free port and a random token, from a temporary root with its own
+Jupyter config/data/runtime dirs, without ``ALSONA_*`` variables (so notebooks use the sandbox),
+and is stopped together with every process it started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psutil
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+START_TIMEOUT = 90.0
+
+
+def require_browser() -> None:
+    """Skip (fail under CI) when Playwright or Debian's Chromium is missing, naming what is."""
+    missing = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the Python package 'playwright'")
+    if not os.access(CHROMIUM, os.X_OK):
+        missing.append(f"Chromium at {CHROMIUM} (apt-get install chromium)")
+    if missing:
+        message = "browser tests need " + " and ".join(missing)
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright (never a browser that Playwright downloads)."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def jupyter_env(home: Path) -> dict[str, str]:
+    """The environment for a server: private Jupyter/IPython dirs under ``home``, the venv's
+    kernelspec and lab extensions still on the path, and no Alsona credentials."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALSONA_")}
+    dirs = {
+        "JUPYTER_CONFIG_DIR": home / "config",
+        "JUPYTER_DATA_DIR": home / "data",
+        "JUPYTER_RUNTIME_DIR": home / "runtime",
+        "IPYTHONDIR": home / "ipython",
+        "JUPYTERLAB_SETTINGS_DIR": home / "config" / "lab" / "user-settings",
+        "JUPYTERLAB_WORKSPACES_DIR": home / "config" / "lab" / "workspaces",
+    }
+    for name, path in dirs.items():
+        path.mkdir(parents=True, exist_ok=True)
+        env[name] = str(path)
+    # Where pip put jupyterlab_widgets' lab extension and ipykernel's kernelspec.
+    env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("JUPYTER_PREFER_ENV_PATH", None)
+    # No "would you like news?" toast over the page; nothing fetched from the network.
+    notification = dirs["JUPYTERLAB_SETTINGS_DIR"] / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True, exist_ok=True)
+    (notification / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    return env
+
+
+@dataclass
+class Server:
+    """A running JupyterLab or Voila process (its own process group) and how to reach it."""
+
+    proc: subprocess.Popen[bytes]
+    base_url: str
+    token: str
+    log: Path
+
+    def url(self, path: str = "") -> str:
+        """``base_url/path`` with the token in the query."""
+        sep = "&" if "?" in path else "?"
+        return f"{self.base_url}/{path.lstrip('/')}{sep}token={self.token}"
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+    def stop(self) -> None:
+        """SIGTERM the process group (Jupyter then shuts its kernels down), wait, and kill
+        anything left: kernels run in sessions of their own, so they are tracked by pid."""
+        try:
+            started = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            started = []
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        with _suppress_gone():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        _, alive = psutil.wait_procs(started, timeout=10)
+        for proc in alive:
+            with _suppress_gone():
+                proc.kill()
+        psutil.wait_procs(alive, timeout=5)
+
+
+def _suppress_gone() -> suppress:
+    return suppress(ProcessLookupError, psutil.NoSuchProcess)
+
+
+def _wait_ready(server: Server, ready_path: str | None) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    port = int(server.base_url.rsplit(":", 1)[1])
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"server exited with {server.proc.returncode}:\n{server.log_tail()}")
+        try:
+            if ready_path is None:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            with urllib.request.urlopen(server.url(ready_path), timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"server not ready after {START_TIMEOUT:.0f}s:\n{server.log_tail()}")
+
+
+@contextmanager
+def _serve(
+    cmd: list[str], cwd: Path, env: dict[str, str], port: int, token: str, log: Path,
+    ready_path: str | None,
+) -> Iterator[Server]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+    server = Server(proc, f"http://127.0.0.1:{port}", token, log)
+    try:
+        _wait_ready(server, ready_path)
+        yield server
+    finally:
+        server.stop()
+
+
+def copy_notebooks(root: Path) -> Path:
+    """A copy of the repository's notebooks/ under ``root`` (tests must not touch the originals)."""
+    target = root / "notebooks"
+    shutil.copytree(NOTEBOOKS, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return target
+
+
+@contextmanager
+def jupyterlab(home: Path, root: Path) -> Iterator[Server]:
+    """JupyterLab serving ``root`` with its config, data and runtime dirs under ``home``."""
+    port, token = free_port(), secrets.token_hex(16)
+    cmd = [
+        sys.executable, "-m", "jupyterlab", "--no-browser",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    with _serve(cmd, root, jupyter_env(home), port, token, home / "jupyterlab.log",
+                "api/status") as server:
+        yield server
+
+
+@contextmanager
+def voila(home: Path, notebook: Path) -> Iterator[Server]:
+    """Voila serving one notebook; connection files and kernels stay under ``home``."""
+    port, token = free_port(), secrets.token_hex(16)
+    connections = home / "voila-connections"
+    connections.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        sys.executable, "-m", "voila", notebook.name, "--no-browser",
+        "--Voila.ip=127.0.0.1", f"--port={port}", f"--token={token}",
+        f"--Voila.connection_dir_root={connections}", f"--Voila.root_dir={notebook.parent}",
+    ]
+    # Voila renders (executes) the notebook on GET /, so readiness is a bare TCP connect.
+    with _serve(cmd, notebook.parent, jupyter_env(home), port, token, home / "voila.log",
+                None) as server:
+        yield server
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save the page as test-artifacts/<name>.png (git-ignored) and return the path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+__all__ = [
+    "ARTIFACTS",
+    "CHROMIUM",
+    "Server",
+    "chromium",
+    "copy_notebooks",
+    "jupyterlab",
+    "require_browser",
+    "screenshot",
+    "voila",
+]

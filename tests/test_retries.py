@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +113,90 @@ def test_rate_limit_pauses_every_thread_of_the_client(
     assert finished and finished[0] >= 0.5, "the second thread went ahead during the pause"
     assert len(sandbox.campaigns) == 2
     assert [r.status for r in sandbox.requests].count(429) == 1
+
+
+# -- bulk under injected faults ---------------------------------------------------------
+
+N = 1000
+MIXED = [
+    Fault.error(429, "slow down", retry_after=0.05),
+    Fault.error(503, "busy", retry_after=0.05),
+    Fault.error(500, "internal error"),
+    Fault.stall(0.3),  # past the 0.2 s timeout, before anything was stored
+    Fault.stall(0.3, after_create=True),  # stored, then the answer is lost
+]
+
+
+def _drafts(draft: CampaignDraft, own_ids: bool) -> list[CampaignDraft]:
+    return [
+        draft.model_copy(
+            update={"name": f"bulk {i:04d}", "campaign_id": f"CAMP{i:04d}" if own_ids else None}
+        )
+        for i in range(N)
+    ]
+
+
+def _no_duplicates(sandbox: Sandbox) -> None:
+    names = Counter(c["name"] for c in sandbox.campaigns.values())
+    assert not [n for n, k in names.items() if k > 1], "a campaign was created twice"
+
+
+@pytest.mark.slow
+def test_bulk_with_own_ids_survives_faults_and_feedback_finishes(
+    sandbox: Sandbox, draft: CampaignDraft, tmp_path: Path
+) -> None:
+    from alsona_nb import ResultsLog
+
+    drafts = _drafts(draft, own_ids=True)
+    sandbox.inject_random(0.1, MIXED, seed=7)
+    log = ResultsLog(tmp_path / "bulk.jsonl")
+    with sandbox.client(timeout=0.2, max_retries=3, max_retry_wait=5.0) as client:
+        first = client.create_campaigns(drafts, max_workers=8, progress=False, log=log)
+        assert list(first["input_row"]) == list(range(N))  # one final row per input, in order
+        assert first["campaign_id"].tolist() == [d.campaign_id for d in drafts]
+        assert len(log) == N
+        _no_duplicates(sandbox)
+        # Every row that says ok is in the sandbox, and nothing else was created
+        # except campaigns whose answer was lost.
+        ok_ids = set(first.loc[first["ok"], "campaign_id"])
+        assert ok_ids <= set(sandbox.campaigns)
+        assert first["ok"].sum() > 0.8 * N
+        sandbox.clear_faults()
+        again = client.create_campaigns(first, max_workers=8, progress=False)
+    _no_duplicates(sandbox)
+    assert len(sandbox.campaigns) == N
+    failed = again.loc[~again["ok"], ["campaign_id", "error_type", "error_message"]]
+    assert failed.empty, f"{len(failed)} rows still failed after feeding back:\n{failed.head()}"
+
+
+@pytest.mark.slow
+def test_bulk_without_ids_never_duplicates(
+    sandbox: Sandbox, draft: CampaignDraft
+) -> None:
+    drafts = _drafts(draft, own_ids=False)
+    sandbox.inject_random(0.1, MIXED, seed=11)
+    with sandbox.client(timeout=0.2, max_retries=3, max_retry_wait=5.0) as client:
+        first = client.create_campaigns(drafts, max_workers=8, progress=False)
+        assert list(first["input_row"]) == list(range(N))
+        assert list(first["name"]) == [d.name for d in drafts]
+        _no_duplicates(sandbox)
+        # 429/503 are retried; 500 and timeouts are not (no id of our own), so they fail.
+        errors = set(first.loc[~first["ok"], "error_type"])
+        assert errors <= {"ServerError", "TransportError", "RateLimitError"}
+        assert {"ServerError", "TransportError"} <= errors
+        sandbox.clear_faults()
+        # Fed back: rows whose campaign may exist are held, the others are sent.
+        again = client.create_campaigns(first, max_workers=8, progress=False)
+        _no_duplicates(sandbox)
+        assert len(again) == N
+        held = again.loc[~again["ok"]]
+        assert set(held["error_type"]) <= {"ServerError", "TransportError"}
+        created = set(c["name"] for c in sandbox.campaigns.values())
+        assert set(again.loc[again["ok"], "name"]) <= created
+        # The analyst checked and asks for the rest: the held rows whose campaign does not
+        # exist are sent; those that do exist (answer lost) must be left alone.
+        rest = again[~again["name"].isin(created)]
+        final = client.create_campaigns(rest, max_workers=8, progress=False, retry_unknown=True)
+    assert final["ok"].all()
+    _no_duplicates(sandbox)
+    assert len(sandbox.campaigns) == N

@@ -408,6 +408,19 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
         self.code.layout.display = None
         return text
 
+    def close(self) -> None:
+        """Close the form and every widget in it (their models leave the kernel)."""
+        pending: list[Any] = [self]
+        while pending:
+            widget = pending.pop()
+            pending.extend(getattr(widget, "children", ()))
+            for part in ("layout", "style"):
+                if getattr(widget, part, None) is not None:
+                    getattr(widget, part).close()
+            if widget is not self:
+                widget.close()
+        super().close()
+
     def __repr__(self) -> str:
         # Short and stable: the default widget repr lists every child's value.
         state = "valid" if self._payload is not None else f"{len(self._errors)} problem(s)"
@@ -580,34 +593,32 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
         )
 
     def _week_html(self, data: dict[str, Any]) -> str:
-        cell = "display:inline-block;width:14px;height:14px;margin:0 1px 1px 0;"
-        rows = [
-            '<div style="font-family:monospace;font-size:11px;line-height:14px">'
-            '<span style="display:inline-block;width:34px"></span>'
-            + "".join(
-                f'<span style="{cell}text-align:center">{h if h % 3 == 0 else ""}</span>'
-                for h in range(24)
-            )
-            + "</div>"
-        ]
+        """Seven lines of 24 two-character cells: readable as plain text, small to send."""
+        axis = "".join(f"{h:<6}" for h in range(0, 24, 3))
+        rows = [f'<span style="color:#6b7280">     {axis}</span>']
         total = 0
         for day in DAYS:
             enabled, start, end = data["schedule"][day]
             # model_construct: the model's own notion of the hours, without validating.
             on = DayWindow.model_construct(enabled=enabled, start_hour=start, end_hour=end).hours
             total += len(on)
-            cells = "".join(
-                f'<span data-hour="{h}" data-on="{int(h in on)}" style="{cell}background:'
-                f'{"#16a34a" if h in on else "#e5e7eb"}"></span>'
-                for h in range(24)
-            )
+            before, during, after = "··" * on.start, "██" * len(on), "··" * (24 - on.stop)
+            if not on:
+                before, after = "··" * 24, ""
+            hours = " ".join(map(str, on))
+            when = f"{on.start}:00-{on.stop}:00" if on else "off"
             rows.append(
-                f'<div data-day="{day}" style="font-family:monospace;font-size:11px;'
-                f'line-height:14px"><span style="display:inline-block;width:34px">'
-                f"{_DAY_SHORT[day]}</span>{cells}</div>"
+                f'<span data-day="{day}" data-hours="{hours}">{_DAY_SHORT[day]}  '
+                f'<span style="color:#d1d5db">{before}</span>'
+                f'<span style="color:#16a34a">{during}</span>'
+                f'<span style="color:#d1d5db">{after}</span>  {when}</span>'
             )
-        rows.append(f'<div class="alsona-week-total">{total} hours a week</div>')
-        return '<div class="alsona-week-grid">' + "".join(rows) + "</div>"
+        rows.append(f'<span class="alsona-week-total">{total} hours a week</span>')
+        return (
+            '<pre class="alsona-week-grid" style="margin:0;line-height:1.25">'
+            + "\n".join(rows)
+            + "</pre>"
+        )
 
     def _report(self, attempt: Attempt) -> None:
         where = "the SANDBOX" if self.client.is_sandbox else "LIVE"

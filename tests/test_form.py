@@ -7,6 +7,7 @@ import json
 import re
 import statistics
 import time
+import warnings
 from collections.abc import Iterator
 from datetime import date
 
@@ -262,10 +263,10 @@ def test_time_zone_gives_minutes_and_warns_about_daylight_saving(form: CampaignF
 
 
 def _hours_on(picture: str) -> dict[str, list[int]]:
-    found: dict[str, list[int]] = {}
-    for day, cells in re.findall(r'data-day="(\w+)"(.*?)</div>', picture):
-        found[day] = [int(h) for h in re.findall(r'data-hour="(\d+)" data-on="1"', cells)]
-    return found
+    return {
+        day: [int(h) for h in hours.split()]
+        for day, hours in re.findall(r'data-day="(\w+)" data-hours="([\d ]*)"', picture)
+    }
 
 
 def test_week_picture_follows_the_schedule_live(form: CampaignForm) -> None:
@@ -280,6 +281,25 @@ def test_week_picture_follows_the_schedule_live(form: CampaignForm) -> None:
     assert hours["monday"] == list(range(24)) and hours["saturday"] == list(range(9, 17))
     assert form.draft is not None
     assert sum(map(len, hours.values())) == form.draft.schedule.hours_per_week == 64
+    lines = plain(form.week_picture.value).splitlines()
+    assert lines[1] == "Mon  " + "██" * 24 + "  0:00-24:00"
+    assert lines[6] == "Sat  " + "··" * 9 + "██" * 8 + "··" * 7 + "  9:00-17:00"
+    assert lines[7] == "Sun  " + "··" * 24 + "  off"
+
+
+def test_close_releases_every_widget(client: AlsonaClient) -> None:
+    import ipywidgets as widgets
+
+    def alive() -> set[str]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # Widget.widgets, still there
+            return set(widgets.Widget.widgets)
+
+    before = alive()
+    form = CampaignForm(client, seats=SEATS)
+    assert len(alive() - before) > 50
+    form.close()
+    assert alive() - before == set()
 
 
 # -- creating ---------------------------------------------------------------------------------
@@ -469,9 +489,7 @@ DRAFTS = [
         timezone=840,
         status=CampaignStatus.DONE,
     ),
-    CampaignDraft(
-        name="  spaces trimmed ", seats=[SEATS[2]], schedule=_ODD_WEEK, timezone=-720
-    ),
+    CampaignDraft(name="  spaces trimmed ", seats=[SEATS[2]], schedule=_ODD_WEEK, timezone=-720),
 ]
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from alsona_nb import (
@@ -256,3 +257,33 @@ def test_form_does_not_say_not_created_when_it_may_exist(
     shown = _plain(form.message.value)
     assert "Not created" not in shown, shown
     assert "may" in shown or "probably" in shown
+
+
+# -- bulk -------------------------------------------------------------------------------
+
+
+def test_bulk_records_the_fault_on_its_row_and_goes_on(
+    faulty: AlsonaClient, sandbox: Sandbox, case: Case, draft: CampaignDraft, tmp_path: Path
+) -> None:
+    from alsona_nb import ResultsLog
+
+    if case.fault is not None:  # only the first row meets the fault, on every try
+        sandbox.clear_faults()
+        sandbox.inject(case.fault, times=case.tries)
+    drafts = [draft.model_copy(update={"name": f"row {i}"}) for i in range(3)]
+    path = tmp_path / "bulk.jsonl"
+    frame = faulty.create_campaigns(drafts, max_workers=1, progress=False, log=ResultsLog(path))
+    assert list(frame["input_row"]) == [0, 1, 2]
+    first = frame.iloc[0]
+    assert not first["ok"]
+    assert first["error_type"] == case.error.__name__
+    assert (None if first["http_status"] is pd.NA else first["http_status"]) == case.status
+    assert case.says in first["error_message"].lower()
+    assert_readable(first["error_message"])
+    if case.base_url is None:  # the rest of the batch went on and was created
+        assert frame["ok"].tolist() == [False, True, True]
+        assert sorted(c["name"] for c in sandbox.campaigns.values())[-2:] == ["row 1", "row 2"]
+    else:  # nothing answers at all: every row says so
+        assert set(frame["error_type"]) == {case.error.__name__}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3 and [json.loads(x)["name"] for x in lines] == ["row 0", "row 1", "row 2"]

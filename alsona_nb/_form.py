@@ -587,7 +587,8 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
         if self._payload is None:
             return "<i>No request body while the form has problems.</i>"
         return (
-            '<pre class="alsona-preview-json" style="margin:0;max-height:260px;overflow:auto">'
+            '<pre class="alsona-preview-json" '
+            'style="margin:0;line-height:1.3;font-family:monospace;max-height:260px;overflow:auto">'
             + _esc(self.preview_text)
             + "</pre>"
         )
@@ -615,7 +616,7 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
             )
         rows.append(f'<span class="alsona-week-total">{total} hours a week</span>')
         return (
-            '<pre class="alsona-week-grid" style="margin:0;line-height:1.25">'
+            '<pre class="alsona-week-grid" style="margin:0;line-height:1.25;font-family:monospace">'
             + "\n".join(rows)
             + "</pre>"
         )

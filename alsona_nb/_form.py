@@ -603,16 +603,22 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
             # model_construct: the model's own notion of the hours, without validating.
             on = DayWindow.model_construct(enabled=enabled, start_hour=start, end_hour=end).hours
             total += len(on)
-            before, during, after = "··" * on.start, "██" * len(on), "··" * (24 - on.stop)
-            if not on:
-                before, after = "··" * 24, ""
+            runs = (range(on.start), on, range(on.stop, 24)) if on else (range(24), on, on)
+            cells = [
+                f'<span style="color:{color}">'
+                + "".join(
+                    f'<span data-hour="{h}" data-on="{int(h in on)}">{mark}</span>' for h in run
+                )
+                + "</span>"
+                for run, color, mark in zip(
+                    runs, ("#d1d5db", "#16a34a", "#d1d5db"), ("··", "██", "··"), strict=True
+                )
+            ]
             hours = " ".join(map(str, on))
             when = f"{on.start}:00-{on.stop}:00" if on else "off"
             rows.append(
                 f'<span data-day="{day}" data-hours="{hours}">{_DAY_SHORT[day]}  '
-                f'<span style="color:#d1d5db">{before}</span>'
-                f'<span style="color:#16a34a">{during}</span>'
-                f'<span style="color:#d1d5db">{after}</span>  {when}</span>'
+                f"{''.join(cells)}  {when}</span>"
             )
         rows.append(f'<span class="alsona-week-total">{total} hours a week</span>')
         return (

@@ -285,6 +285,8 @@ def test_week_picture_follows_the_schedule_live(form: CampaignForm) -> None:
     assert lines[1] == "Mon  " + "██" * 24 + "  0:00-24:00"
     assert lines[6] == "Sat  " + "··" * 9 + "██" * 8 + "··" * 7 + "  9:00-17:00"
     assert lines[7] == "Sun  " + "··" * 24 + "  off"
+    on_cells = re.findall(r'data-hour="(\d+)" data-on="1"', form.week_picture.value)
+    assert len(on_cells) == 64 and len(re.findall(r"data-hour=", form.week_picture.value)) == 168
 
 
 def test_close_releases_every_widget(client: AlsonaClient) -> None:

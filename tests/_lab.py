@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,7 @@ import psutil
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -118,6 +118,7 @@ class Server:
     base_url: str
     token: str
     log: Path
+    leftovers: list[str] | None = None  # set by stop()
 
     def url(self, path: str = "") -> str:
         """``base_url/path`` with the token in the query."""
@@ -127,27 +128,33 @@ class Server:
     def log_tail(self, chars: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-chars:]
 
-    def stop(self) -> None:
-        """SIGTERM the process group (Jupyter then shuts its kernels down), wait, and kill
-        anything left: kernels run in sessions of their own, so they are tracked by pid."""
+    def stop(self) -> list[str]:
+        """SIGTERM the process group (Jupyter and Voila then shut their kernels down), wait,
+        and kill whatever is left; kernels run in sessions of their own, so they are tracked
+        by pid. Returns what had to be killed (empty after a clean shutdown)."""
         try:
             started = psutil.Process(self.proc.pid).children(recursive=True)
         except psutil.NoSuchProcess:
             started = []
+        killed = []
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
+                killed.append(f"server {self.proc.pid}")
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
         with _suppress_gone():
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)  # anything else left in its group
         _, alive = psutil.wait_procs(started, timeout=10)
         for proc in alive:
             with _suppress_gone():
+                killed.append(f"{proc.name()} {proc.pid}")
                 proc.kill()
         psutil.wait_procs(alive, timeout=5)
+        self.leftovers = killed
+        return killed
 
 
 def _suppress_gone() -> suppress:
@@ -232,6 +239,85 @@ def voila(home: Path, notebook: Path) -> Iterator[Server]:
         yield server
 
 
+# -- driving JupyterLab as a person would ---------------------------------------------------
+
+_KERNEL_READY = """() => {
+  const name = document.querySelector('.jp-NotebookPanel .jp-Toolbar-kernelName');
+  const state = document.querySelector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator');
+  return !!name && !!state && name.textContent.trim() !== 'No Kernel'
+    && state.dataset.status === 'idle';
+}"""
+# A cell is queued ("[*]") synchronously when run; saved counts in the file say nothing about
+# this kernel, so "done" means: its prompt was seen as "[*]" and now shows a number again.
+_CODE_ONLY = """cells = cells.filter(
+    c => (c.querySelector('.cm-content')?.textContent ?? 'x').trim() !== '');"""
+_WATCH_PROMPTS = """(cells) => {
+  CODE_ONLY
+  window.__alsonaQueued = new Set();
+  const mark = () => cells.forEach((cell, i) => {
+    if (cell.querySelector('.jp-InputPrompt').textContent.includes('*')) {
+      window.__alsonaQueued.add(i);
+    }
+  });
+  window.__alsonaObserver?.disconnect();
+  window.__alsonaObserver = new MutationObserver(mark);
+  cells.forEach(c => window.__alsonaObserver.observe(c.querySelector('.jp-InputPrompt'),
+    {subtree: true, childList: true, characterData: true}));
+  mark();
+}"""
+_PROMPTS_DONE = """(cells) => {
+  CODE_ONLY
+  const state = document.querySelector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator');
+  return cells.every((cell, i) => window.__alsonaQueued.has(i)
+      && /^\\[\\d+\\]/.test(cell.querySelector('.jp-InputPrompt').textContent.trim()))
+    && state.dataset.status === 'idle';
+}"""
+
+
+def open_notebook(page: Page, server: Server, path: str, timeout_ms: float = 90_000) -> None:
+    """Open ``path`` in JupyterLab and wait until its kernel is really attached and idle.
+
+    The toolbar says "idle" before any kernel is attached, and "Run All" then runs nothing,
+    so the kernel name must have left "No Kernel" too."""
+    page.goto(server.url(f"lab/tree/{path}"))
+    page.wait_for_function(_KERNEL_READY, timeout=timeout_ms)
+
+
+def _run_and_wait(page: Page, cells: Locator, start: Callable[[], None], timeout_ms: float) -> None:
+    handles = cells.element_handles()
+    assert handles, "no code cell to run"
+    # Empty code cells are skipped by "Run All" (their prompt never changes).
+    page.evaluate(_WATCH_PROMPTS.replace("CODE_ONLY", _CODE_ONLY), handles)
+    start()
+    page.wait_for_function(
+        _PROMPTS_DONE.replace("CODE_ONLY", _CODE_ONLY), arg=handles, timeout=timeout_ms
+    )
+
+
+def run_all_cells(page: Page, timeout_ms: float = 90_000) -> None:
+    """Run > Run All Cells from the menu bar, then wait until every code cell has run."""
+
+    def start() -> None:
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+    _run_and_wait(page, page.locator(".jp-NotebookPanel .jp-CodeCell"), start, timeout_ms)
+
+
+def run_cell(page: Page, containing: str, timeout_ms: float = 60_000) -> None:
+    """Click into the code cell whose source contains ``containing`` and press Ctrl+Enter
+    (run it and stay: Shift+Enter on the last cell would add an empty cell below)."""
+    cell = page.locator(".jp-NotebookPanel .jp-CodeCell").filter(
+        has=page.locator(".jp-Editor", has_text=containing)
+    )
+
+    def start() -> None:
+        cell.locator(".jp-Editor").click()
+        page.keyboard.press("Control+Enter")
+
+    _run_and_wait(page, cell, start, timeout_ms)
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Save the page as test-artifacts/<name>.png (git-ignored) and return the path."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -247,7 +333,10 @@ __all__ = [
     "chromium",
     "copy_notebooks",
     "jupyterlab",
+    "open_notebook",
     "require_browser",
+    "run_all_cells",
+    "run_cell",
     "screenshot",
     "voila",
 ]

@@ -14,9 +14,10 @@ import numbers
 import re
 import sys
 from collections.abc import Hashable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -537,9 +538,11 @@ def _row(attempt: Attempt, item: _Item) -> dict[str, Any]:
     return row
 
 
-def _not_sent(client: AlsonaClient, item: _Item, error: Exception) -> dict[str, Any]:
+def _not_sent(
+    client: AlsonaClient, item: _Item, error: Exception, mode: str | None = None
+) -> dict[str, Any]:
     attempt = Attempt(
-        datetime.now(timezone.utc), client.mode, client.account_id, item.draft, error=error
+        datetime.now(timezone.utc), mode or client.mode, client.account_id, item.draft, error=error
     )
     if item.draft is None:
         shown = dict(item.raw)
@@ -596,7 +599,8 @@ def create_campaigns(
             rows[index] = dict(item.kept)
         elif item.problems:
             reasons = "; ".join(f"{col}: {why}" for col, _, why in item.problems)
-            rows[index] = _not_sent(client, item, NotSentError(f"invalid, not sent: {reasons}"))
+            error = NotSentError(f"invalid, not sent: {reasons}")
+            rows[index] = _not_sent(client, item, error, "dry-run" if dry_run else None)
         elif dry_run:
             assert item.draft is not None
             attempt = Attempt(
@@ -657,17 +661,24 @@ def _send_all(
             bar.set_postfix(failed=failed, refresh=False)
 
     interrupted = False
+    finished: SimpleQueue[Future[Attempt]] = SimpleQueue()
     try:
         for index in send:
             draft = items[index].draft
             assert draft is not None
-            futures[pool.submit(client.attempt, draft, log=log)] = index
-        pending = set(futures)
-        while pending:
-            # A timeout so that a Ctrl-C is seen promptly while waiting.
-            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in done:
-                finish(future)
+            future = pool.submit(client.attempt, draft, log=log)
+            futures[future] = index
+            future.add_done_callback(finished.put)
+        for _ in range(len(send)):
+            # (futures.wait() on all of them would cost O(n) per completion.) The timeout
+            # lets a Ctrl-C be seen promptly on every platform.
+            while True:
+                try:
+                    future = finished.get(timeout=0.2)
+                    break
+                except Empty:
+                    continue
+            finish(future)
     except KeyboardInterrupt:
         interrupted = True
         pool.shutdown(wait=False, cancel_futures=True)

@@ -196,11 +196,14 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
             layout={"width": "auto", "display": "none"},
         ).add_class("alsona-confirm-run")
         self.create_button = widgets.Button(
-            description="Create campaign", button_style="primary", icon="paper-plane"
+            description="Create campaign",
+            button_style="primary",
+            icon="paper-plane",
+            layout={"width": "180px"},
         ).add_class("alsona-create")
-        self.copy_button = widgets.Button(description="Copy as code", icon="code").add_class(
-            "alsona-copy-code"
-        )
+        self.copy_button = widgets.Button(
+            description="Copy as code", icon="code", layout={"width": "150px"}
+        ).add_class("alsona-copy-code")
         self.message = widgets.HTML().add_class("alsona-message")
         self.code = widgets.Textarea(
             layout={"width": "100%", "height": "190px", "display": "none"},

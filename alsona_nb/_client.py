@@ -108,6 +108,12 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
+def _says_already_exists(error: AlsonaError) -> bool:
+    return error.status_code in (400, 409) and (
+        error.error == "campaign_exists" or "already exists" in error.message.lower()
+    )
+
+
 def _is_connect_failure(exc: requests.RequestException) -> bool:
     """True when the request cannot have reached the server (safe to send again)."""
     if isinstance(exc, requests.ConnectTimeout):
@@ -232,10 +238,18 @@ class AlsonaClient:
         return attempt.campaign
 
     def attempt(
-        self, draft: CampaignDraft | Mapping[str, Any], *, log: AttemptSink | None = None
+        self,
+        draft: CampaignDraft | Mapping[str, Any],
+        *,
+        log: AttemptSink | None = None,
+        may_exist: bool = False,
     ) -> Attempt:
         """Like ``create_campaign`` but never raises: the outcome is in the returned
-        ``Attempt`` (invalid drafts included, with nothing sent)."""
+        ``Attempt`` (invalid drafts included, with nothing sent).
+
+        ``may_exist=True`` says an earlier attempt with this draft's own ``campaign_id`` may
+        have created it (its answer was lost): then "that id already exists" counts as done.
+        """
         sink = log if log is not None else self.log
         started = datetime.now(timezone.utc)
         t0 = time.perf_counter()
@@ -247,7 +261,7 @@ class AlsonaClient:
         else:
             attempt = Attempt(started, self.mode, prepared.account_id, prepared)
             try:
-                attempt.campaign = self._send(prepared, attempt)
+                attempt.campaign = self._send(prepared, attempt, may_exist)
             except AlsonaError as exc:
                 attempt.error = exc
                 attempt.http_status = exc.status_code
@@ -256,13 +270,14 @@ class AlsonaClient:
             sink.record(attempt)
         return attempt
 
-    def _send(self, draft: CampaignDraft, attempt: Attempt) -> Campaign:
+    def _send(self, draft: CampaignDraft, attempt: Attempt, may_exist: bool) -> Campaign:
         assert draft.account_id is not None
         url = f"{self.base_url}/rest/accounts/{quote(draft.account_id, safe='')}/campaigns"
-        body = json.dumps(draft.to_payload(), separators=(",", ":")).encode()
+        payload = draft.to_payload()
+        body = json.dumps(payload, separators=(",", ":")).encode()
         idempotent = draft.campaign_id is not None
         waited = 0.0
-        unknown_outcome = False  # an earlier try may have reached the server
+        unknown_outcome = may_exist and idempotent  # an earlier try may have reached the server
         while True:
             attempt.tries += 1
             self._wait_for_gate()
@@ -327,6 +342,14 @@ class AlsonaClient:
                 )
             elif retryable:
                 error.message += f" (still failing after {attempt.tries} tries)"
+            if unknown_outcome and _says_already_exists(error):
+                # Our own id, sent by a try whose answer was lost: the campaign is ours.
+                logger.warning(
+                    "campaign %r already existed after a lost answer: counted as created",
+                    draft.campaign_id,
+                )
+                attempt.extra["answer_lost"] = True
+                return Campaign.model_validate(payload["campaign"])
             if unknown_outcome and status in (400, 409, 422):
                 error.message += (
                     f" - an earlier try whose answer was lost may already have created "
@@ -379,9 +402,11 @@ class AlsonaClient:
             return Campaign.model_validate(raw)
         except ValidationError as exc:
             fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+            cid = raw.get("campaign_id")
+            where = f" (id {cid!r})" if isinstance(cid, str) and cid else ""
             raise UnexpectedResponseError(
                 f"the server's campaign is missing or has invalid fields ({fields}); it was "
-                f"probably created (id {raw.get('campaign_id')!r})",
+                f"probably created{where}; check before creating it again",
                 status_code=status,
                 body_excerpt=text[:300],
             ) from None

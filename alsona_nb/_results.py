@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import warnings
 from collections.abc import Iterator, Mapping
@@ -98,6 +99,7 @@ class ResultsLog:
         self._lock = threading.Lock()
         if self.path is not None and self.path.exists():
             self._rows.extend(_read_journal(self.path))
+            _end_torn_line(self.path)
 
     def record(self, attempt: Attempt) -> dict[str, Any]:
         """Add one attempt (and journal it); returns its row."""
@@ -165,6 +167,16 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     ):
         frame[col] = frame[col].astype("string")
     return frame
+
+
+def _end_torn_line(path: Path) -> None:
+    """Close a last line cut by a crash, so that the next row starts on its own line."""
+    with path.open("rb+") as journal:
+        if journal.seek(0, os.SEEK_END) == 0:
+            return
+        journal.seek(-1, os.SEEK_END)
+        if journal.read(1) != b"\n":
+            journal.write(b"\n")
 
 
 def _read_journal(path: Path) -> Iterator[dict[str, Any]]:

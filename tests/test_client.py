@@ -278,10 +278,32 @@ def test_lost_answer_with_campaign_id_creates_exactly_once(
     client = sandbox.client(timeout=0.3)
     sandbox.inject(Fault.stall(1.0, after_create=True))
     chosen = draft.model_copy(update={"campaign_id": "CAMP7"})
-    with pytest.raises(BadRequestError, match="may already have created campaign 'CAMP7'"):
-        client.create_campaign(chosen)
+    attempt = client.attempt(chosen)
+    # The retry was told "CAMP7 already exists": our own lost create, so it counts as done.
+    assert attempt.ok and attempt.extra["answer_lost"] is True
+    assert attempt.campaign is not None and attempt.campaign.campaign_id == "CAMP7"
     assert list(sandbox.campaigns) == ["CAMP7"]
-    assert len(sandbox.requests) == 2
+    assert len(sandbox.requests) == 2 and sandbox.requests[1].status == 400
+
+
+def test_an_id_taken_before_is_still_an_error(
+    client: AlsonaClient, sandbox: Sandbox, draft: CampaignDraft
+) -> None:
+    chosen = draft.model_copy(update={"campaign_id": "CAMP8"})
+    client.create_campaign(chosen)
+    with pytest.raises(BadRequestError, match="already exists"):
+        client.create_campaign(chosen)  # nothing was lost: a real clash
+
+
+def test_may_exist_counts_an_existing_own_id_as_done(
+    client: AlsonaClient, sandbox: Sandbox, draft: CampaignDraft
+) -> None:
+    """A re-feed after a lost answer: the caller knows an earlier attempt may have created it."""
+    chosen = draft.model_copy(update={"campaign_id": "CAMP9"})
+    client.create_campaign(chosen)
+    assert client.attempt(chosen, may_exist=True).ok
+    assert client.attempt(draft, may_exist=True).ok  # no own id: a plain new create
+    assert len(sandbox.campaigns) == 2
 
 
 def test_dropped_connection_not_retried_without_a_campaign_id(

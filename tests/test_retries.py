@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from alsona_nb import (
-    BadRequestError,
     CampaignDraft,
     RateLimitError,
     Sandbox,
@@ -34,7 +33,8 @@ def test_lost_answer_with_own_id_is_one_campaign(
     sandbox: Sandbox, draft: CampaignDraft, lost: Fault
 ) -> None:
     """The first answer is lost after the sandbox stored the campaign; the retry is safe
-    because the id is the client's, and the server refuses the second copy."""
+    because the id is the client's: the server refuses the second copy, and that refusal
+    means the lost create worked."""
     sandbox.inject(lost)
     chosen = draft.model_copy(update={"campaign_id": "CAMP_lost_1"})
     with sandbox.client(timeout=0.3) as client:
@@ -42,11 +42,8 @@ def test_lost_answer_with_own_id_is_one_campaign(
     assert list(sandbox.campaigns) == ["CAMP_lost_1"]
     assert len(sandbox.requests) == 2
     assert attempt.tries == 2
-    # What the analyst gets today: a refusal that names the id and says it may exist.
-    assert isinstance(attempt.error, BadRequestError)
-    assert attempt.error.error == "campaign_exists"
-    assert "CAMP_lost_1" in attempt.error.message
-    assert "earlier try" in attempt.error.message
+    assert attempt.ok and attempt.extra["answer_lost"] is True
+    assert attempt.campaign is not None and attempt.campaign.campaign_id == "CAMP_lost_1"
 
 
 def test_lost_answer_without_own_id_is_not_retried(

@@ -8,18 +8,18 @@ demos. Nothing it receives leaves this machine.
         client = sb.client()
         client.create_campaign(draft)
 
-Or from a shell: ``python -m alsona_nb.sandbox --port 8765``.
+Or from a shell: ``python -m alsona_nb.sandbox --port 8765`` (see ``__main__.py``).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import random
 import re
 import secrets
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -30,8 +30,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ._client import AlsonaClient
-from ._models import CampaignDraft, describe_errors
+from .._client import AlsonaClient
+from .._models import CampaignDraft, describe_errors
 
 __all__ = ["DEFAULT_ACCOUNT_ID", "Fault", "ReceivedRequest", "Sandbox"]
 
@@ -290,6 +290,12 @@ class _Server(ThreadingHTTPServer):
         finally:
             self.open_connections.discard(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out or hung up is part of the game here, not a server error.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
     def close_connections(self) -> None:
         """End kept-alive connections too, so a stopped sandbox answers nothing more."""
         for conn in list(self.open_connections):
@@ -302,6 +308,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "AlsonaSandbox"
     timeout = 60  # idle keep-alive connections close after a minute
+    # Headers and body go out in two writes; with Nagle on, delayed ACKs add ~40 ms to each.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: the sandbox runs inside notebooks and tests
@@ -330,6 +338,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"success": False, "message": f"no route for POST {self.path}"})
             return
         fault = sandbox._next_fault()
+        if fault is not None and fault.action == "stall" and not fault.after_create:
+            if sandbox._stopping.wait(fault.stall_seconds):
+                self._hang_up()
+                return
+            fault = None  # stalled before doing anything, then answers as usual
         if fault is not None and not fault.after_create:
             record.status = self._misbehave(fault, None)
             return
@@ -374,13 +387,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self._hang_up()
             return None
-        if fault.action == "stall":
+        if fault.action == "stall" and normal is not None:
             if self.server.sandbox._stopping.wait(fault.stall_seconds):
                 self._hang_up()
                 return None
-            status, answer = normal or self.server.sandbox.handle("", False, b"")
-            self._send(status, answer)
-            return status
+            self._send(*normal)
+            return normal[0]
         body = (
             fault.body
             if fault.body is not None
@@ -402,37 +414,3 @@ def _json_or_none(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:
         return None
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m alsona_nb.sandbox``: serve the sandbox until Ctrl-C."""
-    parser = argparse.ArgumentParser(
-        prog="python -m alsona_nb.sandbox", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--api-key", default=None, help="the key to accept (default: random)")
-    parser.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID)
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each answer")
-    args = parser.parse_args(argv)
-    sandbox = Sandbox(
-        host=args.host,
-        port=args.port,
-        api_key=args.api_key,
-        account_id=args.account_id,
-        latency=args.latency,
-    )
-    with sandbox:
-        print(f"Alsona SANDBOX (local, nothing is sent to Alsona) at {sandbox.url}", flush=True)
-        print(f"  ALSONA_BASE_URL={sandbox.url}")
-        print(f"  ALSONA_ACCOUNT_ID={sandbox.account_id}")
-        print(f"  ALSONA_API_KEY={sandbox.api_key}   (a sandbox key, not a real one)", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-
-
-if __name__ == "__main__":
-    main()

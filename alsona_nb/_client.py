@@ -43,7 +43,7 @@ _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 class AttemptSink(Protocol):
     """Anything that keeps attempts, such as a ``ResultsLog``."""
 
-    def record(self, attempt: Attempt) -> None: ...
+    def record(self, attempt: Attempt) -> object: ...
 
 
 @dataclass
@@ -351,6 +351,7 @@ class AlsonaClient:
                 attempt.extra["answer_lost"] = True
                 return Campaign.model_validate(payload["campaign"])
             if unknown_outcome and status in (400, 409, 422):
+                error.maybe_created = True
                 error.message += (
                     f" - an earlier try whose answer was lost may already have created "
                     f"campaign {draft.campaign_id!r}; check before creating it again"
@@ -372,6 +373,7 @@ class AlsonaClient:
                 "the server answered success with an empty body; the campaign may or may not "
                 "exist, check before creating it again",
                 status_code=status,
+                maybe_created=True,
             )
         try:
             data = json.loads(text)
@@ -380,6 +382,7 @@ class AlsonaClient:
                 "the server answered success but the body is not JSON; the campaign may or "
                 "may not exist, check before creating it again",
                 status_code=status,
+                maybe_created=True,
                 body_excerpt=text[:300],
             ) from None
         if not isinstance(data, dict) or data.get("success") is False:
@@ -396,6 +399,7 @@ class AlsonaClient:
                 "the server's answer has no campaign in it; the campaign may or may not exist, "
                 "check before creating it again",
                 status_code=status,
+                maybe_created=True,
                 body_excerpt=text[:300],
             )
         try:
@@ -408,13 +412,16 @@ class AlsonaClient:
                 f"the server's campaign is missing or has invalid fields ({fields}); it was "
                 f"probably created{where}; check before creating it again",
                 status_code=status,
+                maybe_created=True,
                 body_excerpt=text[:300],
             ) from None
 
     def _transport_error(self, exc: requests.RequestException) -> TransportError:
+        maybe_created = False
         if isinstance(exc, requests.ConnectTimeout):
             what = f"could not connect to {self.base_url} within {self.timeout:g} s"
         elif isinstance(exc, requests.Timeout):
+            maybe_created = True
             what = (
                 f"no answer from {self.base_url} within {self.timeout:g} s; the campaign may "
                 "or may not have been created"
@@ -427,11 +434,12 @@ class AlsonaClient:
             else:
                 what = f"could not connect to {self.base_url} (connection refused)"
         else:
+            maybe_created = True
             what = (
                 f"the connection to {self.base_url} was dropped before a full answer; the "
                 "campaign may or may not have been created"
             )
-        return TransportError(what)
+        return TransportError(what, maybe_created=maybe_created)
 
     # -- pacing ---------------------------------------------------------------------------
 

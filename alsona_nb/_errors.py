@@ -12,8 +12,10 @@ class AlsonaError(Exception):
     """Base of every error this package raises for a call to the API.
 
     ``status_code`` is the HTTP status (``None`` when no answer came), ``message`` a readable
-    sentence, ``error`` the server's short error code when it sent one, and ``body_excerpt``
-    the first few hundred characters of what the server sent.
+    sentence, ``error`` the server's short error code when it sent one, ``body_excerpt``
+    the first few hundred characters of what the server sent, and ``maybe_created`` is true
+    when the campaign may exist despite the error (its answer was lost or unreadable): check
+    before creating it again.
     """
 
     def __init__(
@@ -23,12 +25,14 @@ class AlsonaError(Exception):
         status_code: int | None = None,
         error: str | None = None,
         body_excerpt: str | None = None,
+        maybe_created: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
         self.error = error
         self.body_excerpt = body_excerpt
+        self.maybe_created = maybe_created
 
     def __str__(self) -> str:
         prefix = f"HTTP {self.status_code}: " if self.status_code is not None else ""

@@ -359,8 +359,7 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
             sent = self.client.prepare(draft)
             self._payload = sent.to_payload()  # the preview shows exactly what goes out
             self.preview.value = self._preview_html()
-            sink: Any = self.results_log  # a ResultsLog is an AttemptSink
-            attempt = self.client.attempt(sent, log=sink)
+            attempt = self.client.attempt(sent, log=self.results_log)
         finally:
             self._busy = False
             self._last_finish = time.monotonic()
@@ -648,7 +647,7 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
                 "unexpected answer from the server",
             )
             status = f" (HTTP {error.status_code})" if error.status_code else ""
-            if _may_exist(error):
+            if error.maybe_created:
                 # No "Not created" here: that would invite a second click and a duplicate.
                 text = f"⚠ Unclear whether it was created: {what}{status}: {error.message}"
                 self.message.value = _line(_esc(text), "#b45309", "alsona-message-unsure")
@@ -657,17 +656,6 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
         else:
             text = f"✘ Not created: {error}"
         self.message.value = _line(_esc(text), "#b91c1c", "alsona-message-error")
-
-
-def _may_exist(error: AlsonaError) -> bool:
-    """True when the campaign may have been created despite the error (lost answer)."""
-    flag = getattr(error, "maybe_created", None)
-    if isinstance(flag, bool):
-        return flag
-    # The client says so in words until errors carry a flag.
-    return any(
-        p in error.message for p in ("may or may not", "probably created", "may already have")
-    )
 
 
 _FLAT_LIST = re.compile(r"\[[^\[\]{}]*\]")

@@ -32,6 +32,7 @@ DAYS: tuple[str, ...] = (
     "sunday",
 )
 
+
 # NOTES 5: ids are never validated by prefix, only non-empty and without whitespace.
 def _check_identifier(value: str) -> str:
     if not value:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from enum import Enum
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -47,7 +48,7 @@ def attempt_row(attempt: Attempt) -> dict[str, Any]:
 
     def pick(name: str) -> Any:
         value = source.get(name) if isinstance(source, Mapping) else getattr(source, name, None)
-        return value.value if hasattr(value, "value") else value
+        return value.value if isinstance(value, Enum) else value
 
     seats = pick("seats")
     return {
@@ -148,7 +149,7 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Rows made by ``attempt_row`` as a typed DataFrame with the standard columns."""
     import pandas as pd
 
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame: pd.DataFrame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame["when"] = pd.to_datetime(frame["when"], utc=True, format="ISO8601")
     for col in _MS_COLUMNS:
         frame[col] = pd.to_datetime(frame[col], unit="ms", utc=True)

@@ -78,9 +78,7 @@ class InvalidRowsError(ValueError):
     def __init__(self, report: pd.DataFrame) -> None:
         self.report = report
         rows = report["row"].drop_duplicates().tolist()
-        lines = [
-            f"  row {r.row}, {r.column}: {r.reason}" for r in report.head(5).itertuples()
-        ]
+        lines = [f"  row {r.row}, {r.column}: {r.reason}" for r in report.head(5).itertuples()]
         more = f"\n  ... and {len(report) - 5} more (see .report)" if len(report) > 5 else ""
         super().__init__(
             f"{len(rows)} row(s) are not valid campaigns, so nothing was sent; fix them, or "
@@ -100,6 +98,8 @@ class InterruptedInFlight(Exception):
     """The batch was interrupted while this row's request was in flight: the campaign may or
     may not have been created."""
 
+    maybe_created = True
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -112,6 +112,7 @@ class _Item:
     raw: dict[str, Any] = field(default_factory=dict)
     problems: list[tuple[str, Any, str]] = field(default_factory=list)  # column, value, reason
     kept: dict[str, Any] | None = None  # a finished result row carried over unchanged
+    may_exist: bool = False  # an earlier attempt with its own campaign_id may have created it
 
 
 @dataclass
@@ -428,9 +429,9 @@ _NOT_CREATED = {
 
 def _outcome_unknown(row: Mapping[str, Any]) -> bool:
     """True when a failed result row may still have created its campaign."""
-    if row.get("campaign_id") is not None:
-        return False  # a client-chosen id: sending again cannot duplicate
-    kind = row.get("error_type")
+    if row.get("maybe_created") is not None:
+        return bool(row["maybe_created"])
+    kind = row.get("error_type")  # a frame from before the maybe_created column
     if kind is None or kind in _NOT_CREATED:
         return False  # a dry run, or refused
     return not (kind == "ServerError" and row.get("http_status") == 503)
@@ -446,8 +447,9 @@ def _items_from_results(frame: pd.DataFrame, retry_unknown: bool) -> tuple[list[
         if row["ok"] or row.get("schedule") is None:
             items.append(_Item(label, None, kept=record))  # done, or was invalid: nothing to send
             continue
-        if _outcome_unknown(row) and not retry_unknown:
-            held += 1
+        unknown = _outcome_unknown(row)
+        if unknown and row.get("campaign_id") is None and not retry_unknown:
+            held += 1  # no id of its own: sending again could create a duplicate
             items.append(_Item(label, None, kept=record))
             continue
         fields = ("name", "seats", "status", "schedule", "timezone", "campaign_id", "account_id")
@@ -455,7 +457,7 @@ def _items_from_results(frame: pd.DataFrame, retry_unknown: bool) -> tuple[list[
         if "timezone" in data:
             data["timezone"] = int(data["timezone"])
         data["seats"] = list(data.get("seats") or [])
-        items.append(_Item(label, None, raw=data))
+        items.append(_Item(label, None, raw=data, may_exist=unknown))
     return items, held
 
 
@@ -473,9 +475,7 @@ def _as_row(entry: Mapping[Hashable, Any]) -> dict[str, Any]:
     return row
 
 
-def _collect(
-    client: AlsonaClient, source: Any, retry_unknown: bool
-) -> tuple[list[_Item], int]:
+def _collect(client: AlsonaClient, source: Any, retry_unknown: bool) -> tuple[list[_Item], int]:
     if isinstance(source, DraftBatch):
         return [
             _Item(i.row, i.draft, dict(i.raw), list(i.problems), i.kept) for i in source.items
@@ -533,6 +533,11 @@ def _ensure_pool(client: AlsonaClient, workers: int) -> None:
 def _row(attempt: Attempt, item: _Item) -> dict[str, Any]:
     row = attempt_row(attempt)
     row["input_row"] = item.row
+    error = attempt.error
+    # Unknown exceptions (not the API's) count as "may exist": nothing says otherwise.
+    row["maybe_created"] = error is not None and bool(
+        getattr(error, "maybe_created", not isinstance(error, (NotSentError, ValueError)))
+    )
     draft = attempt.draft or item.draft
     row["schedule"] = draft.schedule.model_dump(mode="json") if draft is not None else None
     return row
@@ -580,8 +585,9 @@ def create_campaigns(
     Ctrl-C (a kernel interrupt) stops the batch: rows in flight finish, the rest are
     marked not sent, and the frame comes back; feed it in again to continue.
 
-    The frame has ``ResultsLog``'s columns plus ``input_row`` (the input's row label)
-    and ``schedule`` (the API's day lists).
+    The frame has ``ResultsLog``'s columns plus ``input_row`` (the input's row label),
+    ``maybe_created`` (failed, but the campaign may exist: the answer was lost) and
+    ``schedule`` (the API's day lists).
     """
     if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
         raise ValueError(f"max_workers must be a whole number of at least 1, got {max_workers!r}")
@@ -620,6 +626,7 @@ def create_campaigns(
         _send_all(client, items, rows, send, max_workers, progress, log)
     frame = rows_to_frame([r for r in rows if r is not None])
     frame.insert(0, "input_row", [r["input_row"] for r in rows if r is not None])
+    frame["maybe_created"] = [bool(r.get("maybe_created")) for r in rows if r is not None]
     frame["schedule"] = [r.get("schedule") for r in rows if r is not None]
     return frame
 
@@ -649,7 +656,10 @@ def _send_all(
         error = future.exception()
         if error is not None:  # not an API failure (client.attempt never raises those)
             attempt = Attempt(
-                datetime.now(timezone.utc), client.mode, client.account_id, items[index].draft,
+                datetime.now(timezone.utc),
+                client.mode,
+                client.account_id,
+                items[index].draft,
                 error=error,
             )
         else:
@@ -666,7 +676,9 @@ def _send_all(
         for index in send:
             draft = items[index].draft
             assert draft is not None
-            future = pool.submit(client.attempt, draft, log=log)
+            future = pool.submit(
+                client.attempt, draft, log=log, may_exist=items[index].may_exist
+            )
             futures[future] = index
             future.add_done_callback(finished.put)
         for _ in range(len(send)):
@@ -714,4 +726,3 @@ def _send_all(
             "not sent. Pass this result frame to create_campaigns again to send the rest.",
             file=sys.stderr,
         )
-

@@ -322,7 +322,12 @@ def test_order_is_kept_with_concurrency(client: AlsonaClient, sandbox: Sandbox) 
     # (the stall went to one of the first four requests, whichever reached the server first)
     assert [r["name"] for r in log][-1] in names[:4]
     # same row format as the ResultsLog, plus input_row and schedule
-    assert list(result.columns) == ["input_row", *log.to_frame().columns, "schedule"]
+    assert list(result.columns) == [
+        "input_row",
+        *log.to_frame().columns,
+        "maybe_created",
+        "schedule",
+    ]
     assert result.loc[0, "schedule"] == WeeklySchedule.weekdays().model_dump(mode="json")
 
 
@@ -371,6 +376,7 @@ def test_lost_answers_are_not_sent_again_unless_asked(
     first = client.create_campaigns(drafts(3), max_workers=1, progress=False)
     assert first["ok"].tolist() == [False, True, True]
     assert first.loc[0, "error_type"] == "TransportError"
+    assert first["maybe_created"].tolist() == [True, False, False]
     assert len(sandbox.campaigns) == 3
 
     again = client.create_campaigns(first, progress=False)
@@ -387,9 +393,11 @@ def test_client_chosen_ids_are_always_safe_to_retry(
     batch = [d.model_copy(update={"campaign_id": f"camp_{i}"}) for i, d in enumerate(drafts(2))]
     first = client.create_campaigns(batch, max_workers=1, progress=False)
     assert first["ok"].tolist() == [False, True]
+    assert first.loc[0, "maybe_created"] and not first.loc[1, "maybe_created"]
     second = client.create_campaigns(first, progress=False)
-    # the id already exists from the lost answer; the retry is refused, never duplicated
-    assert second.loc[0, "http_status"] == 400
+    # the id already exists from the lost answer: the client counts it as created, and
+    # nothing is duplicated
+    assert second["ok"].all() and second.loc[0, "http_status"] == 400
     assert sorted(sandbox.campaigns) == ["camp_0", "camp_1"]
 
 

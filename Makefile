@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# JupyterLab and Voila refuse to run as root unless told; these machines run as root.
+# JupyterLab refuses to run as root unless told; these machines run as root (Voila does not ask).
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PORT ?= 8888
 
@@ -21,7 +21,7 @@ demo: $(STAMP)
 
 ## the form as a standalone app (Voila: no code shown)
 app: $(STAMP)
-	$(BIN)/voila notebooks/02_campaign_form.ipynb --port=$(PORT) $(ROOT_FLAG)
+	$(BIN)/voila notebooks/02_campaign_form.ipynb --port=$(PORT)
 
 ## ruff, mypy, and every test: unit, notebooks under strict nbval, browser, Binder env
 test: $(STAMP) lint

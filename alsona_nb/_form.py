@@ -205,6 +205,7 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
             description="Copy as code", icon="code", layout={"width": "150px"}
         ).add_class("alsona-copy-code")
         self.message = widgets.HTML().add_class("alsona-message")
+        self.results_table = widgets.HTML().add_class("alsona-results")
         self.code = widgets.Textarea(
             layout={"width": "100%", "height": "190px", "display": "none"},
             description="",
@@ -253,6 +254,7 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
                 widgets.HBox([self.create_button, self.copy_button]),
                 self.message,
                 self.code,
+                self.results_table,
             ]
         )
         self.add_class("alsona-form")
@@ -365,6 +367,7 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
             self._last_finish = time.monotonic()
         self.attempts.append(attempt)
         self._report(attempt)
+        self._show_results()
         if attempt.ok:
             self._created_state = self._read()
             self.confirm_run.value = False  # each LIVE RUN needs its own confirmation
@@ -629,6 +632,14 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
             + "</pre>"
         )
 
+    def _show_results(self) -> None:
+        """The attempts so far as a table, for people who never see a code cell (Voila)."""
+        frame = self.results[list(_RESULT_COLUMNS)]
+        frame = frame.assign(when=frame["when"].dt.strftime("%H:%M:%S")).astype(object)
+        self.results_table.value = "<b>Attempts from this form</b>" + frame.fillna("").to_html(
+            index=False, classes="alsona-results-table", border=0
+        )
+
     def _report(self, attempt: Attempt) -> None:
         where = "the SANDBOX" if self.client.is_sandbox else "LIVE"
         if attempt.ok:
@@ -658,6 +669,7 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
         self.message.value = _line(_esc(text), "#b91c1c", "alsona-message-error")
 
 
+_RESULT_COLUMNS = ("when", "name", "status", "campaign_id", "ok", "http_status", "error_message")
 _FLAT_LIST = re.compile(r"\[[^\[\]{}]*\]")
 
 

@@ -377,6 +377,8 @@ def test_server_error_is_shown_and_the_form_stays_usable(
     frame = form.results
     assert list(frame["ok"]) == [True, False]
     assert frame["error_type"].iloc[1] == "BadRequestError"
+    table = plain(form.results_table.value)  # what a Voila user sees, without code
+    assert "spring-launch" in table and "already exists" in table and "<NA>" not in table
     form.campaign_id_input.value = "spring-launch-2"
     assert form.create() is not None and "spring-launch-2" in sandbox.campaigns
 

@@ -16,8 +16,9 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlsplit
 
+import pydantic_core
 import requests
-from pydantic import SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from ._errors import (
     AlsonaError,
@@ -126,6 +127,11 @@ def _is_connect_failure(exc: requests.RequestException) -> bool:
     return False
 
 
+class _SuccessAnswer(BaseModel):
+    success: bool | None = None
+    campaign: Campaign
+
+
 class AlsonaClient:
     """A client for ``POST /rest/accounts/{account_id}/campaigns``.
 
@@ -210,18 +216,21 @@ class AlsonaClient:
         fill in this client's account. Raises ``pydantic.ValidationError`` or ``ValueError``;
         nothing is sent."""
         if isinstance(draft, CampaignDraft):
-            # Checked again: model_copy(update=...) can build a draft that skipped validation.
-            draft = CampaignDraft.model_validate(draft.model_dump(warnings=False))
+            # Checked again, with the account in one step: model_copy(update=...) can build a
+            # draft that skipped validation.
+            data = dict(draft)
         else:
-            draft = CampaignDraft.from_payload(dict(draft))
-        if draft.account_id is None:
+            inner = draft.get("campaign", draft)
+            data = dict(inner) if isinstance(inner, Mapping) else {"campaign": inner}
+        if data.get("account_id") is None:
             if self.account_id is None:
+                CampaignDraft.model_validate(data)  # report what else is wrong first
                 raise ValueError(
                     "no account id: set ALSONA_ACCOUNT_ID, pass account_id= to the client, "
                     "or give the draft an account_id"
                 )
-            draft = draft.model_copy(update={"account_id": self.account_id})
-        return draft
+            data["account_id"] = self.account_id
+        return CampaignDraft.model_validate(data)
 
     def create_campaign(
         self, draft: CampaignDraft | Mapping[str, Any], *, log: AttemptSink | None = None
@@ -274,7 +283,7 @@ class AlsonaClient:
         assert draft.account_id is not None
         url = f"{self.base_url}/rest/accounts/{quote(draft.account_id, safe='')}/campaigns"
         payload = draft.to_payload()
-        body = json.dumps(payload, separators=(",", ":")).encode()
+        body = pydantic_core.to_json(payload)
         idempotent = draft.campaign_id is not None
         waited = 0.0
         unknown_outcome = may_exist and idempotent  # an earlier try may have reached the server
@@ -366,8 +375,14 @@ class AlsonaClient:
         return create_campaigns(self, drafts, **options)
 
     def _read_success(self, response: requests.Response) -> Campaign:
+        try:  # the usual answer, parsed in one step
+            answer = _SuccessAnswer.model_validate_json(response.content)
+            if answer.success is not False:
+                return answer.campaign
+        except ValidationError:
+            pass  # below, the same answer is taken apart to say what is wrong with it
         status = response.status_code
-        text = response.text
+        text = response.content.decode("utf-8", errors="replace")  # JSON is UTF-8
         if not text.strip():
             raise UnexpectedResponseError(
                 "the server answered success with an empty body; the campaign may or may not "
@@ -455,6 +470,6 @@ class AlsonaClient:
         self._wait_for_gate()
 
     def _wait_for_gate(self) -> None:
-        delay: float = self._not_before - time.monotonic()
-        if delay > 0:
+        # A loop: another thread may push the pause further while this one sleeps.
+        while (delay := self._not_before - time.monotonic()) > 0:
             time.sleep(delay)

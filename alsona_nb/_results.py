@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 import threading
-from enum import Enum
 import warnings
 from collections.abc import Iterator, Mapping
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

@@ -34,7 +34,7 @@ from ._version import __version__
 from .sandbox import Fault, Sandbox
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._bulk import drafts_from_frame, read_campaigns_csv
+    from ._bulk import DraftBatch, InvalidRowsError, drafts_from_frame, read_campaigns_csv
     from ._form import CampaignForm
     from ._results import ResultsLog
 
@@ -49,7 +49,9 @@ __all__ = [
     "CampaignForm",
     "CampaignStatus",
     "DayWindow",
+    "DraftBatch",
     "Fault",
+    "InvalidRowsError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -72,6 +74,8 @@ __all__ = [
 _LAZY: dict[str, str] = {
     "ResultsLog": "._results",
     "CampaignForm": "._form",
+    "DraftBatch": "._bulk",
+    "InvalidRowsError": "._bulk",
     "drafts_from_frame": "._bulk",
     "read_campaigns_csv": "._bulk",
 }

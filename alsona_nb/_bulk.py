@@ -413,30 +413,6 @@ def _timezone(value: Any, on: date, notes: dict[str, str]) -> Any:
 
 # -- sending ------------------------------------------------------------------------------
 
-# Failures after which the campaign certainly does not exist: the request was refused or
-# never sent. Any other failure (a lost answer, a 5xx, a crash) may have created it (NOTES 7).
-_NOT_CREATED = {
-    "NotSentError",
-    "ValidationError",
-    "ValueError",
-    "BadRequestError",
-    "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
-    "RateLimitError",
-}
-
-
-def _outcome_unknown(row: Mapping[str, Any]) -> bool:
-    """True when a failed result row may still have created its campaign."""
-    if row.get("maybe_created") is not None:
-        return bool(row["maybe_created"])
-    kind = row.get("error_type")  # a frame from before the maybe_created column
-    if kind is None or kind in _NOT_CREATED:
-        return False  # a dry run, or refused
-    return not (kind == "ServerError" and row.get("http_status") == 503)
-
-
 def _items_from_results(frame: pd.DataFrame, retry_unknown: bool) -> tuple[list[_Item], int]:
     """A result frame fed back: succeeded rows are kept as they are, failed ones retried."""
     items: list[_Item] = []
@@ -447,7 +423,7 @@ def _items_from_results(frame: pd.DataFrame, retry_unknown: bool) -> tuple[list[
         if row["ok"] or row.get("schedule") is None:
             items.append(_Item(label, None, kept=record))  # done, or was invalid: nothing to send
             continue
-        unknown = _outcome_unknown(row)
+        unknown = bool(row.get("maybe_created"))
         if unknown and row.get("campaign_id") is None and not retry_unknown:
             held += 1  # no id of its own: sending again could create a duplicate
             items.append(_Item(label, None, kept=record))

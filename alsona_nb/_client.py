@@ -333,6 +333,10 @@ class AlsonaClient:
                     "check base_url (nothing was created)",
                     status_code=status,
                 )
+            if isinstance(error, ServerError) and status != 503:
+                # It failed somewhere, perhaps after creating; a 503 refuses up front.
+                error.maybe_created = True
+                error.message += " (the campaign may or may not have been created)"
             retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
             if isinstance(error, RateLimitError):
                 error.retry_after = retry_after

@@ -99,9 +99,11 @@ CASES: list[Case] = [
 ]
 
 
+# Failures after which the campaign may exist (NOTES 7): a lost or unreadable answer, or a
+# server that failed somewhere (500, 502) rather than refusing up front (503).
 UNSURE = [c for c in CASES if c.id in (
     "200 empty body", "200 malformed JSON", "200 campaign missing fields",
-    "connection dropped mid-answer", "stall past the timeout",
+    "connection dropped mid-answer", "stall past the timeout", "500", "502 HTML page",
 )]
 
 

@@ -84,7 +84,7 @@ def test_client_errors_attempts_and_logs_never_show_the_key(
     refused = AlsonaClient(base_url=_closed_port(), max_retries=0).attempt(draft)
     shown += [refused, refused.error]
     frame = log.to_frame()
-    shown += [frame, frame.to_csv(), frame.to_json(), log.rows]
+    shown += [frame, frame.to_csv(), frame.to_json(date_format="iso"), log.rows]
     assert_no_key(*shown)
     assert_no_key(journal.read_text(encoding="utf-8"), caplog.text)
     assert_no_key(*[vars(r) for r in keyed.requests])  # the sandbox does not keep it either

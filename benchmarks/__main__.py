@@ -37,18 +37,6 @@ class Result:
 
 # -- helpers ------------------------------------------------------------------------------
 
-# Without TCP_NODELAY on the sandbox's sockets, Nagle's algorithm holds the body of each
-# answer until the client's delayed ACK (~40 ms), which would swamp everything measured here.
-def nodelay_note() -> str:
-    """Make sure the sandbox sets TCP_NODELAY; say so when the benchmark had to."""
-    from alsona_nb import sandbox
-
-    if getattr(sandbox._Handler, "disable_nagle_algorithm", False):
-        return ""
-    sandbox._Handler.disable_nagle_algorithm = True
-    return " (TCP_NODELAY set by the benchmark: the sandbox does not set it)"
-
-
 @contextmanager
 def sandbox_process(latency: float = 0.0) -> Iterator[tuple[str, str, str]]:
     """The sandbox in its own process (so the client's process measures only the client).
@@ -71,10 +59,6 @@ def sandbox_process(latency: float = 0.0) -> Iterator[tuple[str, str, str]]:
         first = proc.stdout.readline()
         if "SANDBOX" not in first:
             raise RuntimeError(f"the sandbox did not start: {first}{proc.stdout.read()}")
-        from alsona_nb import sandbox
-
-        if not getattr(sandbox._Handler, "disable_nagle_algorithm", False):
-            raise RuntimeError("the sandbox does not set TCP_NODELAY: every answer takes 40 ms")
         yield f"http://127.0.0.1:{port}", key, account
     finally:
         proc.terminate()
@@ -169,13 +153,13 @@ def bench_call(blocks: int = 12, per_block: int = 150) -> Result:
 
 
 def bench_bulk(workers: int = 8, latency: float = 0.05, count: int = 400) -> Result:
-    from alsona_nb import Sandbox
+    from alsona_nb import AlsonaClient
 
     drafts = [sample_draft(i) for i in range(count)]
-    note = nodelay_note()
-    with Sandbox(latency=latency, keep_requests=False) as sandbox:
-        client = sandbox.client()
-        client.create_campaigns(drafts[:workers * 2], max_workers=workers, progress=False)
+    # The sandbox runs in its own process, so the client's threads have this one to themselves.
+    with sandbox_process(latency) as (url, key, account):
+        client = AlsonaClient(api_key=key, account_id=account, base_url=url)
+        client.create_campaigns(drafts[: workers * 2], max_workers=workers, progress=False)
         t0 = time.perf_counter()
         result = client.create_campaigns(drafts, max_workers=workers, progress=False)
         rate = count / (time.perf_counter() - t0)
@@ -185,7 +169,8 @@ def bench_bulk(workers: int = 8, latency: float = 0.05, count: int = 400) -> Res
         result = client.create_campaigns(drafts[:sequential_n], max_workers=1, progress=False)
         sequential = sequential_n / (time.perf_counter() - t0)
         assert result["ok"].all()
-        raw = raw_rate(client, drafts[0], workers, count)
+        body = json.dumps(client.prepare(drafts[0]).to_payload()).encode()
+        raw = raw_rate(f"{url}/rest/accounts/{account}/campaigns", key, body, workers, count)
         client.close()
     ideal = workers / latency
     fraction = rate / ideal
@@ -196,21 +181,20 @@ def bench_bulk(workers: int = 8, latency: float = 0.05, count: int = 400) -> Res
         f"({sequential:.1f}/s)",
         ">= 0.90 of ideal and >= 7x sequential",
         fraction >= 0.90 and speedup >= 7,
-        f"{count} campaigns; in-process Sandbox(latency={latency}){note}. The same run with "
-        f"raw Session.post from {workers} threads (no validation, no result rows): "
-        f"{raw / ideal:.3f} of ideal ({raw:.1f}/s), the ceiling on this machine",
+        f"{count} campaigns; sandbox in a separate process with {latency * 1000:.0f} ms added "
+        f"to each answer. The same run with raw Session.post from {workers} threads (no "
+        f"validation, no result rows): {raw / ideal:.3f} of ideal ({raw:.1f}/s)",
     )
 
 
-def raw_rate(client, draft, workers: int, count: int) -> float:  # type: ignore[no-untyped-def]
+def raw_rate(url: str, key: str, body: bytes, workers: int, count: int) -> float:
     """Campaigns per second with bare ``Session.post`` of prebuilt JSON from ``workers``
     threads, against the same sandbox."""
     from concurrent.futures import ThreadPoolExecutor
 
-    body = json.dumps(client.prepare(draft).to_payload(), separators=(",", ":")).encode()
-    url = f"{client.base_url}/rest/accounts/{client.account_id}/campaigns"
-    headers = {"X-API-KEY": client.sandbox.api_key, "Content-Type": "application/json"}
+    headers = {"X-API-KEY": key, "Content-Type": "application/json"}
     session = requests.Session()
+    session.mount(url, requests.adapters.HTTPAdapter(pool_maxsize=workers))
 
     def post(_: int) -> None:
         if session.post(url, data=body, headers=headers, timeout=10).status_code != 200:

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from alsona_nb import AlsonaClient, CampaignDraft, Fault, ResultsLog, Sandbox
 from alsona_nb._results import COLUMNS
@@ -66,17 +65,6 @@ def test_journal_line_per_attempt_read_back_later(
     assert later.rows == log.rows
     client.attempt(draft, log=later)
     assert len(ResultsLog(path).to_frame()) == 3
-
-
-def test_torn_last_line_is_skipped_with_a_warning(
-    tmp_path: Path, client: AlsonaClient, draft: CampaignDraft
-) -> None:
-    path = tmp_path / "journal.jsonl"
-    client.attempt(draft, log=ResultsLog(path))
-    with path.open("a") as journal:
-        journal.write('{"when": "2026-')  # a kernel killed mid-write
-    with pytest.warns(UserWarning, match="line 2 is not complete JSON"):
-        assert len(ResultsLog(path)) == 1
 
 
 def test_csv_export(tmp_path: Path, sandbox: Sandbox, draft: CampaignDraft) -> None:

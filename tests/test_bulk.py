@@ -76,12 +76,6 @@ def sandbox() -> Iterator[TimedSandbox]:
         yield sb
 
 
-@pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[AlsonaClient]:
-    with sandbox.client() as c:
-        yield c
-
-
 # -- parsing ------------------------------------------------------------------------------
 
 

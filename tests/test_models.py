@@ -15,6 +15,7 @@ from alsona_nb import (
     WeeklySchedule,
     describe_errors,
 )
+from alsona_nb._models import DAYS
 
 SEAT = "seat_6a13e661ecc6a86e3fb7"
 
@@ -219,18 +220,7 @@ class TestCampaign:
         "seats": [SEAT],
         "status": "PAUSED",
         "priority": 1756551947499,
-        "schedule": {
-            day: [day not in ("saturday", "sunday"), True, True]
-            for day in (
-                "monday",
-                "tuesday",
-                "wednesday",
-                "thursday",
-                "friday",
-                "saturday",
-                "sunday",
-            )
-        },
+        "schedule": {day: [day not in ("saturday", "sunday"), True, True] for day in DAYS},
         "timezone": -300,
         "account_id": "account_136ce10b5f8a7682efb3",
         "created_at": 1756551947499,

@@ -374,17 +374,25 @@ def _days(value: Any) -> set[str]:
     return chosen
 
 
-def _hour(value: Any) -> Any:
-    if _missing(value):
-        raise ValueError("missing: give a whole hour such as 9 or 09:00")
+def _number_cell(value: Any, unit: str) -> int | None:
+    """A cell that already holds a number, as an int (``None`` for text)."""
     if isinstance(value, bool):
-        raise ValueError("must be an hour, not true/false")
+        raise ValueError(f"must be {unit}, not true/false")
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError(f"{value:g} is not a whole hour")
+            raise ValueError(f"{value:g} is not a whole number of {unit}")
         return int(value)
+    return None
+
+
+def _hour(value: Any) -> Any:
+    if _missing(value):
+        raise ValueError("missing: give a whole hour such as 9 or 09:00")
+    number = _number_cell(value, "hours")
+    if number is not None:
+        return number
     match = _HOUR.match(str(value).strip())
     if match is None:
         raise ValueError(f"{value!r} is not an hour: use 9 or 09:00")
@@ -394,14 +402,9 @@ def _hour(value: Any) -> Any:
 
 
 def _timezone(value: Any, on: date, notes: dict[str, str]) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("must be a zone name or minutes, not true/false")
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError(f"{value:g} is not a whole number of minutes")
-        return int(value)
+    number = _number_cell(value, "minutes")
+    if number is not None:
+        return number
     text = str(value).strip()
     if _MINUTES.match(text):
         return int(text)

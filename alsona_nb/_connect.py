@@ -39,6 +39,6 @@ def connect(*, ask_key: bool = False, quiet: bool = False, **kwargs: Any) -> Als
     if not quiet:
         print(
             f"alsona_nb: no ALSONA_API_KEY set, so this is the local SANDBOX at {sandbox.url} "
-            "(account {0}); nothing is sent to Alsona.".format(sandbox.account_id)
+            f"(account {sandbox.account_id}); nothing is sent to Alsona."
         )
     return client

@@ -1,20 +1,27 @@
-"""alsona_nb: create Alsona outreach campaigns from Jupyter.
+"""alsona_nb: create Alsona outreach campaigns from Jupyter, each exactly once.
 
-The client side (models, client, errors, sandbox) imports neither pandas nor ipywidgets;
-``ResultsLog``, ``CampaignForm`` and the bulk helpers load them on first use.
+The client side (models, client, errors, results log, sandbox) imports neither pandas nor
+ipywidgets; the form, the sheet reader and bulk creation load them on first use.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
-from ._client import AlsonaClient, Attempt
+from ._attempt import Attempt, PreparedCreate
+from ._client import AlsonaClient
 from ._connect import connect
 from ._errors import (
     AlsonaError,
+    AlsonaWarning,
     AuthenticationError,
     BadRequestError,
+    Interrupted,
+    InvalidDraftError,
+    JournalError,
     NotFoundError,
+    NotSentError,
     PermissionDeniedError,
     RateLimitError,
     ServerError,
@@ -28,19 +35,27 @@ from ._models import (
     DayWindow,
     WeeklySchedule,
     describe_errors,
+    mint_campaign_id,
+    problems,
 )
+from ._results import ResultsLog
+from ._retry import RetryPolicy
 from ._timezones import ZoneOffset, zone_offset
 from ._version import __version__
-from .sandbox import Fault, Sandbox
+from .sandbox import Fault, Sandbox, SandboxAdapter
+
+# A library logs, the application decides what is shown.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._bulk import DraftBatch, InvalidRowsError, drafts_from_frame, read_campaigns_csv
-    from ._form import CampaignForm
-    from ._results import ResultsLog
+    from ._batch import create_campaigns
+    from ._sheet import DraftBatch, InvalidRowsError, drafts_from_frame, read_campaigns_csv
+    from .form import CampaignForm
 
 __all__ = [
     "AlsonaClient",
     "AlsonaError",
+    "AlsonaWarning",
     "Attempt",
     "AuthenticationError",
     "BadRequestError",
@@ -51,12 +66,19 @@ __all__ = [
     "DayWindow",
     "DraftBatch",
     "Fault",
+    "Interrupted",
+    "InvalidDraftError",
     "InvalidRowsError",
+    "JournalError",
     "NotFoundError",
+    "NotSentError",
     "PermissionDeniedError",
+    "PreparedCreate",
     "RateLimitError",
     "ResultsLog",
+    "RetryPolicy",
     "Sandbox",
+    "SandboxAdapter",
     "ServerError",
     "TransportError",
     "UnexpectedResponseError",
@@ -64,20 +86,23 @@ __all__ = [
     "ZoneOffset",
     "__version__",
     "connect",
+    "create_campaigns",
     "describe_errors",
     "drafts_from_frame",
+    "mint_campaign_id",
+    "problems",
     "read_campaigns_csv",
     "zone_offset",
 ]
 
 # Names whose modules import pandas or ipywidgets, loaded on first access.
 _LAZY: dict[str, str] = {
-    "ResultsLog": "._results",
-    "CampaignForm": "._form",
-    "DraftBatch": "._bulk",
-    "InvalidRowsError": "._bulk",
-    "drafts_from_frame": "._bulk",
-    "read_campaigns_csv": "._bulk",
+    "CampaignForm": ".form",
+    "DraftBatch": "._sheet",
+    "InvalidRowsError": "._sheet",
+    "drafts_from_frame": "._sheet",
+    "read_campaigns_csv": "._sheet",
+    "create_campaigns": "._batch",
 }
 
 

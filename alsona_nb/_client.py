@@ -1,4 +1,11 @@
-"""The create-campaign client: transport, error mapping and the retry rules of NOTES 7."""
+"""``AlsonaClient``: create each campaign exactly once, read campaigns and seats back.
+
+How a create travels: ``prepare`` validates the draft and builds the request once (with a
+minted ``campaign_id``, NOTES 9); ``attempt`` journals the intent, sends it over ``_http``
+as many times as ``RetryPolicy`` allows (every try the same bytes, so a retry repeats the
+same create), and when a try's outcome was unknown and the last answer does not settle it,
+asks the server (``GET`` by id, NOTES 10) before reporting anything.
+"""
 
 from __future__ import annotations
 
@@ -7,71 +14,83 @@ import json
 import logging
 import os
 import random
-import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import pydantic_core
 import requests
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, ValidationError
+from urllib3.util import parse_url
 
+from ._attempt import Attempt, PreparedCreate
 from ._errors import (
     AlsonaError,
+    AlsonaWarning,
     AuthenticationError,
-    RateLimitError,
-    ServerError,
+    InvalidDraftError,
+    JournalError,
+    NotFoundError,
     TransportError,
     UnexpectedResponseError,
     error_from_response,
 )
-from ._models import Campaign, CampaignDraft
+from ._http import Answer, NoAnswer, Outcome, Transport
+from ._models import Campaign, CampaignDraft, mint_campaign_id, problems
+from ._results import AttemptSink, ResultsLog, rows_to_frame
+from ._retry import Pause, RetryPolicy, parse_retry_after
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .sandbox import Sandbox
+    import pandas as pd
 
 logger = logging.getLogger("alsona_nb")
 
 DEFAULT_BASE_URL = "https://alsona.com"
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+_REFUSED = (429, 503)  # the gateway refused before doing anything: safe to send again
+_UNKNOWN_STATUS = (500, 502, 504)  # failed somewhere, perhaps after creating
+_NOT_REACHED = ("refused", "dns", "connect_timeout", "proxy")  # worth another try
+_NO_ANSWER_WORDS = {
+    "refused": "could not connect to {url} (connection refused)",
+    "dns": "could not resolve the host of {url}",
+    "connect_timeout": "could not connect to {url} within {t:g} s",
+    "proxy": "could not connect to {url} through the proxy",
+    "tls": "{detail} for {url}; nothing was sent",
+    "timeout": "no full answer from {url} within {t:g} s",
+    "dropped": "the connection to {url} was dropped before a full answer",
+    "too_large": "the answer from {url} was too large to read ({detail})",
+    "error": "the request to {url} failed ({detail})",
+}
 
 
-class AttemptSink(Protocol):
-    """Anything that keeps attempts, such as a ``ResultsLog``."""
+class _SuccessAnswer(BaseModel):
+    success: bool | None = None
+    campaign: Campaign
 
-    def record(self, attempt: Attempt) -> object: ...
 
-
-@dataclass
-class Attempt:
-    """One create call as it happened: what was asked, what came back, how long it took.
-
-    It never holds the API key.
-    """
-
-    started_at: datetime
-    mode: str
-    account_id: str | None
-    draft: CampaignDraft | None
-    campaign: Campaign | None = None
-    error: BaseException | None = None
-    http_status: int | None = None
-    elapsed_ms: float = 0.0
-    tries: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.campaign is not None and self.error is None
+def _key_problem(key: object) -> str | None:
+    """Why a key cannot be used, in words that never contain the key."""
+    if not isinstance(key, str) or not key.strip():
+        return (
+            "no API key: set ALSONA_API_KEY, pass api_key=, or use alsona_nb.connect() "
+            "for the local sandbox"
+        )
+    if not all(" " < c < "\x7f" for c in key.strip()):
+        return (
+            "the API key holds a character that cannot be sent in an HTTP header (a line "
+            "break, a space, or a non-ASCII character such as a zero-width space or '…' "
+            "pasted along with it); copy the key again"
+        )
+    return None
 
 
 def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
+    host = host.strip("[]").lower()
+    if host in _LOOPBACK_NAMES:
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -80,66 +99,45 @@ def _is_loopback(host: str) -> bool:
 
 
 def _check_base_url(base_url: str) -> str:
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"base_url must look like https://host, got {base_url!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    """The base URL without a trailing slash; refused when the key could leak through it."""
+    if not isinstance(base_url, str) or any(c.isspace() or c == "\\" for c in base_url):
+        raise ValueError("base_url must look like https://host (no spaces or backslashes)")
+    try:
+        connects_to = parse_url(base_url)  # the parser that really connects (urllib3)
+    except ValueError:
+        raise ValueError("base_url must look like https://host") from None
+    split = urlsplit(base_url)
+    if connects_to.scheme not in ("http", "https") or not connects_to.host:
+        raise ValueError("base_url must look like https://host")
+    if connects_to.auth or split.username or split.password or "@" in split.netloc:
         raise ValueError(
-            f"refusing plain http:// to {parts.hostname}: the API key would cross the network "
+            "base_url must not hold credentials (user:password@): the API key is the only "
+            "credential, and it comes from ALSONA_API_KEY or api_key="
+        )
+    host = connects_to.host.strip("[]").lower()
+    if host != (split.hostname or "").lower():
+        raise ValueError("base_url is ambiguous: its host reads differently to different parsers")
+    if connects_to.scheme == "http" and not _is_loopback(host):
+        raise ValueError(
+            f"refusing plain http:// to {host}: the API key would cross the network "
             "unencrypted. Use https://, or http:// only to a loopback address (127.0.0.1)."
         )
     return base_url.rstrip("/")
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Read a ``Retry-After`` header: delta seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
-def _says_already_exists(error: AlsonaError) -> bool:
-    return error.status_code in (400, 409) and (
-        error.error == "campaign_exists" or "already exists" in error.message.lower()
-    )
-
-
-def _is_connect_failure(exc: requests.RequestException) -> bool:
-    """True when the request cannot have reached the server (safe to send again)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.ConnectionError):
-        reason = exc.args[0] if exc.args else None
-        reason = getattr(reason, "reason", reason)  # urllib3 MaxRetryError wraps the cause
-        name = type(reason).__name__
-        return name in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError")
-    return False
-
-
-class _SuccessAnswer(BaseModel):
-    success: bool | None = None
-    campaign: Campaign
-
-
 class AlsonaClient:
-    """A client for ``POST /rest/accounts/{account_id}/campaigns``.
+    """A client for the Alsona campaigns API.
 
     Arguments default to the environment: ``ALSONA_API_KEY``, ``ALSONA_ACCOUNT_ID`` and
-    ``ALSONA_BASE_URL`` (``https://alsona.com``). One HTTP session is kept (keep-alive) and
-    every request has a timeout. Retries follow NOTES 7: a retry happens only where it cannot
-    create a duplicate (connect failures, 429 and 503 with ``Retry-After``), or where the
-    draft carries its own ``campaign_id``.
+    ``ALSONA_BASE_URL`` (``https://alsona.com``). ``timeout`` is a total deadline for one try,
+    from connecting to the last byte. With ``mint_ids`` (the default) every draft without a
+    ``campaign_id`` gets one before its first try, so retries cannot create a second campaign
+    (NOTES 9); ``mint_ids=False`` lets the server choose ids and retries only what cannot
+    duplicate (NOTES 7). ``mode`` is ``"live"`` or ``"sandbox"`` (set by ``Sandbox.client``).
+    ``clock``, ``sleep`` and ``rng`` are for tests.
+
+    Raises ``AuthenticationError`` (no usable key) and ``ValueError`` (bad account id or
+    base URL); the key never appears in a message.
     """
 
     def __init__(
@@ -151,48 +149,67 @@ class AlsonaClient:
         *,
         max_retries: int = 3,
         max_retry_wait: float = 60.0,
+        mint_ids: bool = True,
+        mode: str = "live",
         session: requests.Session | None = None,
         log: AttemptSink | None = None,
-        sandbox: Sandbox | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("ALSONA_API_KEY")
-        if not key or not key.strip():
-            raise AuthenticationError(
-                "no API key: set ALSONA_API_KEY, pass api_key=, or use alsona_nb.connect() "
-                "for the local sandbox"
-            )
-        self._api_key = SecretStr(key.strip())
+        problem = _key_problem(key)
+        if problem is not None:
+            del key, api_key  # not in this frame's locals for a verbose traceback
+            raise AuthenticationError(problem)
+        assert isinstance(key, str)
+        self._headers = {
+            "X-API-KEY": key.strip(),
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",
+        }
+        del key, api_key
         self.account_id = account_id or os.environ.get("ALSONA_ACCOUNT_ID") or None
         if self.account_id is not None and (
-            not self.account_id.strip() or any(c.isspace() for c in self.account_id)
+            not isinstance(self.account_id, str)
+            or not self.account_id.strip()
+            or any(c.isspace() for c in self.account_id)
         ):
-            raise ValueError(
-                f"account_id must be non-empty without whitespace: {self.account_id!r}"
-            )
+            raise ValueError(f"account_id must be non-empty without whitespace: {account_id!r}")
         self.base_url = _check_base_url(
             base_url or os.environ.get("ALSONA_BASE_URL") or DEFAULT_BASE_URL
         )
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.max_retry_wait = max_retry_wait
+        if mode not in ("live", "sandbox"):
+            raise ValueError(f"mode must be 'live' or 'sandbox', not {mode!r}")
+        if not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        self.mode = mode
+        self.timeout = float(timeout)
+        self.mint_ids = mint_ids
         self.log = log
-        self.sandbox = sandbox
-        self._session = session or requests.Session()
-        self._session.headers["User-Agent"] = (
-            f"alsona-nb/{__version__} python-requests/{requests.__version__}"
+        self.retry_policy = RetryPolicy(max_retries=max_retries, max_wait=max_retry_wait)
+        self._pause = Pause(clock, sleep)
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._transport = Transport(
+            self.base_url,
+            self.timeout,
+            session=session,
+            user_agent=f"alsona-nb/{__version__} python-requests/{requests.__version__}",
         )
-        # Shared by every thread: a 429/503 pauses the whole client, not just one worker.
-        self._gate = threading.Lock()
-        self._not_before = 0.0
 
     @property
     def is_sandbox(self) -> bool:
         """True when this client talks to the local sandbox, not to Alsona."""
-        return self.sandbox is not None
+        return self.mode == "sandbox"
 
     @property
-    def mode(self) -> str:
-        return "sandbox" if self.is_sandbox else "live"
+    def max_retries(self) -> int:
+        return self.retry_policy.max_retries
+
+    @property
+    def max_retry_wait(self) -> float:
+        return self.retry_policy.max_wait
 
     def __repr__(self) -> str:
         return (
@@ -201,7 +218,7 @@ class AlsonaClient:
         )
 
     def close(self) -> None:
-        self._session.close()
+        self._transport.close()
 
     def __enter__(self) -> AlsonaClient:
         return self
@@ -209,36 +226,76 @@ class AlsonaClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- the call -------------------------------------------------------------------------
+    def set_pool_size(self, size: int) -> None:
+        """Keep up to ``size`` connections open (for that many concurrent callers)."""
+        self._transport.set_pool_size(size)
 
-    def prepare(self, draft: CampaignDraft | Mapping[str, Any]) -> CampaignDraft:
+    # -- creating -------------------------------------------------------------------------
+
+    def prepare(self, draft: CampaignDraft | Mapping[str, Any] | PreparedCreate) -> PreparedCreate:
         """Validate ``draft`` (a draft, a campaign dict or a ``{"campaign": ...}`` body) and
-        fill in this client's account. Raises ``pydantic.ValidationError`` or ``ValueError``;
-        nothing is sent."""
+        build the request: this client's account, ``created_at`` and (with ``mint_ids``) a
+        new ``campaign_id`` filled in, the body bytes fixed. Nothing is sent.
+
+        Raises ``InvalidDraftError`` (also a ``ValueError``) naming every problem.
+        """
+        if isinstance(draft, PreparedCreate):
+            return draft
         if isinstance(draft, CampaignDraft):
-            # Checked again, with the account in one step: model_copy(update=...) can build a
-            # draft that skipped validation.
-            data = dict(draft)
-        else:
+            data = dict(draft)  # checked again: model_copy(update=...) skips validation
+        elif isinstance(draft, Mapping):
             inner = draft.get("campaign", draft)
             data = dict(inner) if isinstance(inner, Mapping) else {"campaign": inner}
-        if data.get("account_id") is None:
-            if self.account_id is None:
-                CampaignDraft.model_validate(data)  # report what else is wrong first
-                raise ValueError(
-                    "no account id: set ALSONA_ACCOUNT_ID, pass account_id= to the client, "
-                    "or give the draft an account_id"
-                )
+        else:
+            raise InvalidDraftError(
+                f"give a CampaignDraft or a dict of campaign fields, not {type(draft).__name__}",
+                problems=[("", "Give a campaign as a CampaignDraft or a dict of its fields")],
+            )
+        if data.get("account_id") is None and self.account_id is not None:
             data["account_id"] = self.account_id
-        return CampaignDraft.model_validate(data)
+        if data.get("created_at") is None:
+            data["created_at"] = int(time.time() * 1000)
+        if data.get("campaign_id") is None and self.mint_ids:
+            data["campaign_id"] = mint_campaign_id()
+        try:
+            final = CampaignDraft.model_validate(data)
+        except ValidationError as exc:
+            found = problems(exc)
+            raise InvalidDraftError(
+                "not a valid campaign, nothing was sent: " + "; ".join(s for _, s in found),
+                problems=found,
+            ) from None
+        if final.account_id is None:
+            raise InvalidDraftError(
+                "no account id: set ALSONA_ACCOUNT_ID, pass account_id= to the client, or "
+                "give the draft an account_id",
+                problems=[("account_id", "Give the account to create the campaign in")],
+            )
+        try:
+            body = pydantic_core.to_json(
+                {"campaign": final.model_dump(mode="json", exclude_none=True)}
+            )
+        except (ValueError, pydantic_core.PydanticSerializationError):
+            raise InvalidDraftError(
+                "the campaign holds text that cannot be sent (a broken Unicode character)",
+                problems=[("name", "The name holds a broken character; type it again")],
+            ) from None
+        url = f"{self.base_url}/rest/accounts/{quote(final.account_id, safe='')}/campaigns"
+        return PreparedCreate(url=url, draft=final, body=body)
 
     def create_campaign(
-        self, draft: CampaignDraft | Mapping[str, Any], *, log: AttemptSink | None = None
+        self,
+        draft: CampaignDraft | Mapping[str, Any] | PreparedCreate,
+        *,
+        log: AttemptSink | None = None,
     ) -> Campaign:
-        """Create one campaign and return the server's answer.
+        """Create one campaign (exactly once, whatever the network does) and return the
+        server's answer. The attempt goes to ``log`` (or the client's ``log``).
 
-        The draft is validated before anything is sent. Every API failure raises a subclass
-        of ``AlsonaError``. The attempt goes to ``log`` (or the client's ``log``) either way.
+        Raises a subclass of ``AlsonaError`` on every failure (``InvalidDraftError`` before
+        anything is sent); ``maybe_created`` is true only when the server could not be asked.
+        If the campaign was created but the journal could not be written, the campaign is
+        returned and an ``AlsonaWarning`` says so.
         """
         attempt = self.attempt(draft, log=log)
         if attempt.error is not None:
@@ -248,232 +305,516 @@ class AlsonaClient:
 
     def attempt(
         self,
-        draft: CampaignDraft | Mapping[str, Any],
+        draft: Any,
         *,
         log: AttemptSink | None = None,
         may_exist: bool = False,
     ) -> Attempt:
         """Like ``create_campaign`` but never raises: the outcome is in the returned
-        ``Attempt`` (invalid drafts included, with nothing sent).
+        ``Attempt`` (invalid input included, with nothing sent).
 
-        ``may_exist=True`` says an earlier attempt with this draft's own ``campaign_id`` may
-        have created it (its answer was lost): then "that id already exists" counts as done.
+        ``may_exist=True`` says an earlier attempt with this draft's ``campaign_id`` may have
+        created it: then a refusal is checked by asking the server.
         """
         sink = log if log is not None else self.log
-        started = datetime.now(timezone.utc)
+        attempt = Attempt(datetime.now(timezone.utc), self.mode, self.account_id)
         t0 = time.perf_counter()
         try:
-            prepared = self.prepare(draft)
-        except (ValidationError, ValueError) as exc:
-            attempt = Attempt(started, self.mode, self.account_id, None, error=exc)
-            attempt.extra["input"] = draft
-        else:
-            attempt = Attempt(started, self.mode, prepared.account_id, prepared)
-            try:
-                attempt.campaign = self._send(prepared, attempt, may_exist)
-            except AlsonaError as exc:
-                attempt.error = exc
-                attempt.http_status = exc.status_code
+            self._attempt(attempt, draft, sink, may_exist)
+        except Exception as exc:  # a last guard: attempt() must never raise
+            attempt.error = AlsonaError(
+                f"unexpected failure ({type(exc).__name__}); the campaign may or may not exist",
+                maybe_created=attempt.tries > 0,
+            )
         attempt.elapsed_ms = (time.perf_counter() - t0) * 1000
-        if sink is not None:
-            sink.record(attempt)
+        if sink is not None and not isinstance(attempt.error, JournalError):
+            try:
+                sink.record(attempt)
+            except Exception as exc:
+                attempt.journal_error = _journal_error(exc)
+                warnings.warn(
+                    f"{attempt.journal_error.message}; the attempt's outcome was "
+                    f"{attempt.outcome}"
+                    + (f" (campaign {attempt.campaign.campaign_id})" if attempt.campaign else ""),
+                    AlsonaWarning,
+                    stacklevel=3,
+                )
         return attempt
 
-    def _send(self, draft: CampaignDraft, attempt: Attempt, may_exist: bool) -> Campaign:
-        assert draft.account_id is not None
-        url = f"{self.base_url}/rest/accounts/{quote(draft.account_id, safe='')}/campaigns"
-        payload = draft.to_payload()
-        body = pydantic_core.to_json(payload)
-        idempotent = draft.campaign_id is not None
-        waited = 0.0
-        unknown_outcome = may_exist and idempotent  # an earlier try may have reached the server
-        while True:
-            attempt.tries += 1
-            self._wait_for_gate()
+    def _attempt(self, attempt: Attempt, draft: Any, sink: Any, may_exist: bool) -> None:
+        try:
+            prepared = self.prepare(draft)
+        except InvalidDraftError as exc:
+            attempt.input, attempt.error = draft, exc
+            return
+        attempt.prepared, attempt.account_id = prepared, prepared.draft.account_id
+        intent = getattr(sink, "intent", None)
+        if intent is not None:
             try:
-                response = self._session.post(
-                    url,
-                    data=body,
-                    headers={
-                        "X-API-KEY": self._api_key.get_secret_value(),
-                        "Content-Type": "application/json",
-                        "Accept": "application/json",
-                    },
-                    timeout=self.timeout,
-                    allow_redirects=False,
+                intent(attempt)
+            except Exception as exc:
+                error = _journal_error(exc)
+                attempt.error = JournalError(error.message + "; nothing was sent")
+                return
+        self._create(attempt, prepared, may_exist)
+
+    def _create(self, attempt: Attempt, prepared: PreparedCreate, may_exist: bool) -> None:
+        repeatable = prepared.campaign_id is not None
+        unknown = may_exist and repeatable
+        headers = {**self._headers, "Content-Type": "application/json"}
+        waited = 0.0
+        while True:
+            self._pause.wait()
+            attempt.tries += 1
+            outcome = self._transport.send("POST", prepared.url, headers, prepared.body)
+            _log_try("POST", prepared.url, outcome, attempt.tries)
+            campaign, verdict = self._judge_create(outcome)
+            if isinstance(outcome, Answer):
+                attempt.http_status = outcome.status
+            if campaign is not None:
+                attempt.campaign = campaign
+                if unknown:
+                    attempt.settled = "created (the answer of an earlier try was lost)"
+                return
+            unknown = unknown or verdict == "unknown"
+            retry = verdict == "refused" or (verdict == "unknown" and repeatable)
+            stop = "" if retry else "final"
+            if retry:
+                decision = self.retry_policy.decide(
+                    attempt.tries, waited, _retry_after(outcome), jitter=self._rng.random()
                 )
-            except requests.RequestException as exc:
-                lost = self._transport_error(exc)
-                safe = _is_connect_failure(exc)
-                logger.debug("POST %s -> %s (try %d)", url, lost.message, attempt.tries)
-                if attempt.tries <= self.max_retries and (safe or idempotent):
-                    unknown_outcome = unknown_outcome or not safe
-                    wait = self._retry_wait(attempt.tries, None)
-                    waited += wait
-                    time.sleep(wait)
+                if isinstance(decision, str):
+                    stop = decision
+                else:
+                    waited += decision
+                    if isinstance(outcome, Answer) and outcome.status in _REFUSED:
+                        self._pause.hold(decision)  # every thread of this client waits
+                    else:
+                        self._sleep(decision)
                     continue
-                raise lost from None
-            status = response.status_code
-            attempt.http_status = status
-            logger.debug(
-                "POST %s -> %d in %.0f ms (try %d)",
-                url,
-                status,
-                response.elapsed.total_seconds() * 1000,
-                attempt.tries,
-            )
-            if 200 <= status < 300:
-                return self._read_success(response)
-            error: AlsonaError = error_from_response(
-                status, response.content, response.headers.get("Content-Type", "")
-            )
-            if status in (301, 302, 303, 307, 308):
-                error = UnexpectedResponseError(
-                    f"the server redirected to {response.headers.get('Location')!r}; "
-                    "check base_url (nothing was created)",
-                    status_code=status,
-                )
-            if isinstance(error, ServerError) and status != 503:
-                # It failed somewhere, perhaps after creating; a 503 refuses up front.
-                error.maybe_created = True
-                error.message += " (the campaign may or may not have been created)"
-            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
-            if isinstance(error, RateLimitError):
-                error.retry_after = retry_after
-            safe = status in (429, 503)
-            retryable = safe or (idempotent and isinstance(error, ServerError))
-            if retryable and attempt.tries <= self.max_retries:
-                wait = self._retry_wait(attempt.tries, retry_after)
-                if waited + wait <= self.max_retry_wait:
-                    unknown_outcome = unknown_outcome or not safe
-                    waited += wait
-                    self._pause(wait)
-                    continue
-                error.message += (
-                    f" (gave up after {attempt.tries} tries: waiting {wait:.0f} s more would "
-                    f"pass max_retry_wait={self.max_retry_wait:.0f} s)"
-                )
-            elif retryable:
-                error.message += f" (still failing after {attempt.tries} tries)"
-            if unknown_outcome and _says_already_exists(error):
-                # Our own id, sent by a try whose answer was lost: the campaign is ours.
-                logger.warning(
-                    "campaign %r already existed after a lost answer: counted as created",
-                    draft.campaign_id,
-                )
-                attempt.extra["answer_lost"] = True
-                return Campaign.model_validate(payload["campaign"])
-            if unknown_outcome and status in (400, 409, 422):
-                error.maybe_created = True
-                error.message += (
-                    f" - an earlier try whose answer was lost may already have created "
-                    f"campaign {draft.campaign_id!r}; check before creating it again"
-                )
-            raise error
+            self._finish(attempt, prepared, outcome, unknown, "" if stop == "final" else stop)
+            return
 
-    def create_campaigns(self, drafts: Any, **options: Any) -> Any:
-        """Create many campaigns concurrently; one result row per input (see
-        ``alsona_nb._bulk.create_campaigns`` for the options). Returns a DataFrame."""
-        from ._bulk import create_campaigns
+    def _judge_create(self, outcome: Outcome) -> tuple[Campaign | None, str]:
+        """A try's verdict: the campaign, or ``refused`` (safe to send again), ``unknown``
+        (it may have been created) or ``final``."""
+        if isinstance(outcome, NoAnswer):
+            if outcome.reached_server:
+                return None, "unknown"
+            return None, "refused" if outcome.kind in _NOT_REACHED else "final"
+        if 200 <= outcome.status < 300:
+            campaign = _read_campaign(outcome.body)
+            return (campaign, "done") if campaign is not None else (None, _success_false(outcome))
+        if outcome.status in _REFUSED:
+            return None, "refused"
+        if outcome.status in _UNKNOWN_STATUS or 500 <= outcome.status < 600:
+            return None, "unknown"
+        return None, "final"
 
-        return create_campaigns(self, drafts, **options)
-
-    def _read_success(self, response: requests.Response) -> Campaign:
-        try:  # the usual answer, parsed in one step
-            answer = _SuccessAnswer.model_validate_json(response.content)
-            if answer.success is not False:
-                return answer.campaign
-        except ValidationError:
-            pass  # below, the same answer is taken apart to say what is wrong with it
-        status = response.status_code
-        text = response.content.decode("utf-8", errors="replace")  # JSON is UTF-8
-        if not text.strip():
-            raise UnexpectedResponseError(
-                "the server answered success with an empty body; the campaign may or may not "
-                "exist, check before creating it again",
-                status_code=status,
+    def _finish(
+        self,
+        attempt: Attempt,
+        prepared: PreparedCreate,
+        outcome: Outcome,
+        unknown: bool,
+        gave_up: str,
+    ) -> None:
+        """Build the one error for a create that did not plainly succeed, asking the server
+        first when the outcome is unknown and the campaign has an id to ask about."""
+        note = f" ({gave_up})" if gave_up else ""
+        if not unknown:
+            attempt.error = self._error(outcome, note, maybe_created=False)
+            return
+        cid = prepared.campaign_id
+        if cid is None:
+            attempt.error = self._error(
+                outcome,
+                note + "; the campaign may or may not have been created (the server chose "
+                "its id, so it cannot be asked): check in Alsona before creating it again",
                 maybe_created=True,
             )
+            return
         try:
-            data = json.loads(text)
-        except ValueError:
-            raise UnexpectedResponseError(
-                "the server answered success but the body is not JSON; the campaign may or "
-                "may not exist, check before creating it again",
-                status_code=status,
-                maybe_created=True,
-                body_excerpt=text[:300],
-            ) from None
-        if not isinstance(data, dict) or data.get("success") is False:
-            message = data.get("message") if isinstance(data, dict) else None
-            raise UnexpectedResponseError(
-                f"the server answered success: false ({message or 'no message'})",
-                status_code=status,
-                error=data.get("error") if isinstance(data, dict) else None,
-                body_excerpt=text[:300],
+            found = self.get_campaign(cid)
+        except NotFoundError:
+            attempt.settled = "not created (the server has no such campaign)"
+            attempt.error = self._error(
+                outcome,
+                note + f"; nothing was created: asked afterwards, the server has no campaign {cid}",
+                maybe_created=False,
             )
-        raw = data.get("campaign")
-        if not isinstance(raw, dict):
-            raise UnexpectedResponseError(
-                "the server's answer has no campaign in it; the campaign may or may not exist, "
-                "check before creating it again",
-                status_code=status,
+            return
+        except AlsonaError as exc:
+            attempt.error = self._error(
+                outcome,
+                note + f"; campaign {cid} may or may not have been created, and the server "
+                f"could not be asked ({exc.message})",
                 maybe_created=True,
-                body_excerpt=text[:300],
             )
-        try:
-            return Campaign.model_validate(raw)
-        except ValidationError as exc:
-            fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
-            cid = raw.get("campaign_id")
-            where = f" (id {cid!r})" if isinstance(cid, str) and cid else ""
-            raise UnexpectedResponseError(
-                f"the server's campaign is missing or has invalid fields ({fields}); it was "
-                f"probably created{where}; check before creating it again",
-                status_code=status,
-                maybe_created=True,
-                body_excerpt=text[:300],
-            ) from None
+            return
+        if found.name != prepared.draft.name or found.account_id != prepared.draft.account_id:
+            attempt.error = self._error(
+                outcome,
+                note + f"; the server has a different campaign with the id {cid}",
+                maybe_created=False,
+            )
+            return
+        attempt.campaign = found
+        attempt.settled = "created (confirmed by asking the server after a lost answer)"
 
-    def _transport_error(self, exc: requests.RequestException) -> TransportError:
-        maybe_created = False
-        if isinstance(exc, requests.ConnectTimeout):
-            what = f"could not connect to {self.base_url} within {self.timeout:g} s"
-        elif isinstance(exc, requests.Timeout):
-            maybe_created = True
-            what = (
-                f"no answer from {self.base_url} within {self.timeout:g} s; the campaign may "
-                "or may not have been created"
+    def _error(self, outcome: Outcome, note: str, *, maybe_created: bool) -> AlsonaError:
+        if isinstance(outcome, NoAnswer):
+            what = _NO_ANSWER_WORDS.get(outcome.kind, _NO_ANSWER_WORDS["error"]).format(
+                url=self.base_url, t=self.timeout, detail=outcome.detail
             )
-        elif _is_connect_failure(exc):
-            reason = exc.args[0] if exc.args else exc
-            reason = getattr(reason, "reason", reason)
-            if type(reason).__name__ == "NameResolutionError":
-                what = f"could not resolve the host of {self.base_url}"
+            return TransportError(what + note, maybe_created=maybe_created)
+        status = outcome.status
+        if 300 <= status < 400:
+            return UnexpectedResponseError(
+                f"the server redirected to {outcome.headers.get('Location')!r}; check base_url "
+                "(redirects are not followed: the key would travel)" + note,
+                status_code=status,
+                maybe_created=maybe_created,
+            )
+        if 200 <= status < 300:
+            return _unreadable_success(outcome, note, maybe_created)
+        return error_from_response(
+            status,
+            outcome.body,
+            outcome.headers.get("Content-Type", ""),
+            note=note,
+            maybe_created=maybe_created,
+            retry_after=_retry_after(outcome),
+        )
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get_campaign(self, campaign_id: str) -> Campaign:
+        """The campaign with this id, as the server has it (NOTES 10).
+
+        Raises ``NotFoundError`` when it does not exist, another ``AlsonaError`` otherwise.
+        """
+        if (
+            not isinstance(campaign_id, str)
+            or not campaign_id
+            or campaign_id != campaign_id.strip()
+        ):
+            raise InvalidDraftError(f"not a campaign id: {campaign_id!r}")
+        answer = self._get(f"/campaigns/{quote(campaign_id, safe='')}")
+        campaign = _read_campaign(answer.body)
+        if campaign is None:
+            raise _unreadable_success(answer, "", False)
+        return campaign
+
+    def list_campaigns(self, *, progress: bool = True) -> pd.DataFrame:
+        """Every campaign of the account, following ``last_key`` to the last page (NOTES 11),
+        as a DataFrame: one row per campaign, epoch-ms fields as UTC datetimes.
+
+        Raises ``AlsonaError`` when a page cannot be read.
+        """
+        import pandas as pd
+
+        from ._results import _ms_datetimes
+
+        rows = [
+            {
+                "campaign_id": c.campaign_id,
+                "name": c.name,
+                "status": c.status,
+                "seats": list(c.seats),
+                "timezone": c.timezone,
+                "created_at": c.created_at,
+                "priority": c.priority,
+                "wait_until": c.wait_until,
+                "schedule": c.schedule,
+            }
+            for c in self._campaign_pages(progress)
+        ]
+        frame: pd.DataFrame = pd.DataFrame(rows, columns=_CAMPAIGN_COLUMNS)
+        for col in ("created_at", "priority", "wait_until"):
+            frame[col] = _ms_datetimes(frame[col])
+        frame["timezone"] = pd.to_numeric(frame["timezone"], errors="coerce").astype("Int64")
+        for col in ("campaign_id", "name", "status"):
+            frame[col] = frame[col].astype("string")
+        return frame
+
+    def _campaign_pages(self, progress: bool) -> Iterator[Campaign]:
+        bar: Any = None
+        try:
+            for number, items in enumerate(self._pages("/campaigns", "campaigns"), 1):
+                if number == 2 and progress:
+                    from tqdm.auto import tqdm
+
+                    bar = tqdm(desc="reading campaigns", unit="page", initial=1)
+                if bar is not None and number > 1:
+                    bar.update(1)
+                for item in items:
+                    try:
+                        yield Campaign.model_validate(item)
+                    except ValidationError:
+                        logger.debug("skipped an unreadable campaign in a list page")
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def list_seats(self) -> dict[str, str]:
+        """The account's seats as ``{label: seat_id}`` (NOTES 12): the seat's name when the
+        server gives one (with the id added when two share a name), else its id.
+
+        Raises ``AlsonaError`` when the seats cannot be read.
+        """
+        seats: list[tuple[str, str]] = []
+        for items in self._pages("/seats", "seats"):
+            for item in items:
+                sid = item.get("seat_id") if isinstance(item, dict) else item
+                if isinstance(sid, str) and sid.strip():
+                    name = item.get("name") if isinstance(item, dict) else None
+                    seats.append(
+                        (name.strip() if isinstance(name, str) and name.strip() else sid, sid)
+                    )
+        names = [label for label, _ in seats]
+        return {
+            (f"{label} ({sid})" if names.count(label) > 1 and label != sid else label): sid
+            for label, sid in seats
+        }
+
+    def _pages(self, path: str, key: str) -> Iterator[list[Any]]:
+        last_key: Any = None
+        seen: set[str] = set()
+        while True:
+            suffix = ""
+            if last_key is not None:
+                token = last_key if isinstance(last_key, str) else json.dumps(last_key)
+                if token in seen:
+                    raise UnexpectedResponseError(f"the server repeated a page of {key}")
+                seen.add(token)
+                suffix = "?last_key=" + quote(token, safe="")
+            answer = self._get(path + suffix)
+            try:
+                data = json.loads(answer.body)
+            except ValueError:
+                data = None
+            items = None
+            if isinstance(data, dict):
+                items = next(
+                    (data[k] for k in (key, "items", "data") if isinstance(data.get(k), list)),
+                    None,
+                )
+            if items is None:
+                raise _unreadable_success(answer, f" (no list of {key} in the answer)", False)
+            yield items
+            last_key = data.get("last_key") if isinstance(data, dict) else None
+            if last_key is None:
+                return
+
+    def _get(self, path: str) -> Answer:
+        """GET on the account's path, retried (it is safe to repeat); a 2xx answer or an
+        ``AlsonaError``."""
+        if self.account_id is None:
+            raise InvalidDraftError("no account id: set ALSONA_ACCOUNT_ID or pass account_id=")
+        url = f"{self.base_url}/rest/accounts/{quote(self.account_id, safe='')}{path}"
+        waited = 0.0
+        tries = 0
+        while True:
+            self._pause.wait()
+            tries += 1
+            outcome = self._transport.send("GET", url, self._headers)
+            _log_try("GET", url, outcome, tries)
+            if isinstance(outcome, Answer) and 200 <= outcome.status < 300:
+                return outcome
+            if isinstance(outcome, NoAnswer):
+                retry = outcome.reached_server or outcome.kind in _NOT_REACHED
             else:
-                what = f"could not connect to {self.base_url} (connection refused)"
-        else:
-            maybe_created = True
-            what = (
-                f"the connection to {self.base_url} was dropped before a full answer; the "
-                "campaign may or may not have been created"
+                retry = outcome.status in _REFUSED + _UNKNOWN_STATUS
+            note = ""
+            if retry:
+                decision = self.retry_policy.decide(
+                    tries, waited, _retry_after(outcome), jitter=self._rng.random()
+                )
+                if not isinstance(decision, str):
+                    waited += decision
+                    self._sleep(decision)
+                    continue
+                note = f" ({decision})"
+            raise self._error(outcome, note, maybe_created=False)
+
+    # -- settling unknown outcomes --------------------------------------------------------
+
+    def reconcile(self, results: Any) -> pd.DataFrame:
+        """Settle every attempt whose outcome is unknown (or was never recorded) by asking
+        the server, and return the results with those rows settled.
+
+        ``results`` is a ``ResultsLog``, the path of a journal, or a results DataFrame (from
+        bulk or ``to_frame()``). The ``settled`` column says how each row was settled; a row
+        whose id the server chose (``mint_ids=False``) is reported as not checkable, never
+        guessed. A journal (or a log with one) gets the settled rows appended.
+
+        Raises ``JournalError`` when a journal cannot be read.
+        """
+        import pandas as pd
+
+        log: ResultsLog | None = None
+        if isinstance(results, ResultsLog):
+            log = results
+        elif isinstance(results, (str, os.PathLike)):
+            try:
+                log = ResultsLog(results)
+            except JournalError:
+                log = ResultsLog.read(results)  # settle in memory only
+        if log is not None:
+            rows = log.rows
+            for row in rows:
+                if self._settle(row) and not log.read_only:
+                    log.settle(row)
+            settled: pd.DataFrame = rows_to_frame(rows)
+            return settled
+        if not isinstance(results, pd.DataFrame):
+            raise TypeError("give a ResultsLog, the path of a journal, or a results DataFrame")
+        frame: pd.DataFrame = results.copy()
+        if "settled" not in frame.columns:
+            frame["settled"] = pd.Series([None] * len(frame), index=frame.index, dtype="string")
+        for index, record in zip(frame.index, frame.to_dict("records"), strict=True):
+            row = {str(k): (None if _is_missing(v) else v) for k, v in record.items()}
+            if self._settle(row):
+                for col in ("ok", "maybe_created", "outcome", "settled", "error_message"):
+                    if col in frame.columns:
+                        frame.at[index, col] = row[col]
+        return frame
+
+    def _settle(self, row: dict[str, Any]) -> bool:
+        """Settle one row in place; true when it changed."""
+        outcome = row.get("outcome")
+        unknown = outcome == "unknown" or (
+            outcome is None and bool(row.get("maybe_created")) and not row.get("ok")
+        )
+        if not unknown:
+            return False
+        cid = row.get("campaign_id")
+        if not isinstance(cid, str) or not cid:
+            row["settled"] = "not checkable: the server chose the id; check in Alsona"
+            return True
+        try:
+            campaign = self.get_campaign(cid)
+        except NotFoundError:
+            row.update(
+                outcome="failed",
+                ok=False,
+                maybe_created=False,
+                settled="not created (the server has no such campaign)",
             )
-        return TransportError(what, maybe_created=maybe_created)
+            return True
+        except AlsonaError as exc:
+            row["settled"] = f"still unknown: the server could not be asked ({exc.message})"
+            return True
+        row.update(
+            outcome="created",
+            ok=True,
+            maybe_created=False,
+            error_message=None,
+            settled="created (confirmed by the server)",
+        )
+        if "priority" in row and "wait_until" in row:
+            row.update(priority=campaign.priority, wait_until=campaign.wait_until)
+        return True
 
-    # -- pacing ---------------------------------------------------------------------------
 
-    def _retry_wait(self, tries: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return retry_after + random.uniform(0, 0.1 * retry_after + 0.05)
-        return random.uniform(0.5, 1.0) * min(8.0, 0.25 * 2.0 ** (tries - 1))
+_CAMPAIGN_COLUMNS = [
+    "campaign_id",
+    "name",
+    "status",
+    "seats",
+    "timezone",
+    "created_at",
+    "priority",
+    "wait_until",
+    "schedule",
+]
 
-    def _pause(self, seconds: float) -> None:
-        """Hold every request of this client (all threads) for ``seconds``."""
-        with self._gate:
-            self._not_before = max(self._not_before, time.monotonic() + seconds)
-        self._wait_for_gate()
 
-    def _wait_for_gate(self) -> None:
-        # A loop: another thread may push the pause further while this one sleeps.
-        while (delay := self._not_before - time.monotonic()) > 0:
-            time.sleep(delay)
+def _is_missing(value: Any) -> bool:
+    if isinstance(value, (list, dict)):
+        return False
+    try:
+        return value is None or bool(value != value)
+    except (TypeError, ValueError):
+        return False
+
+
+def _journal_error(exc: Exception) -> JournalError:
+    if isinstance(exc, JournalError):
+        return exc
+    return JournalError(f"the results log failed ({type(exc).__name__})")
+
+
+def _retry_after(outcome: Outcome) -> float | None:
+    if isinstance(outcome, Answer):
+        return parse_retry_after(outcome.headers.get("Retry-After"))
+    return None
+
+
+def _read_campaign(body: bytes) -> Campaign | None:
+    """The campaign of a success answer, or ``None`` when the answer is not one."""
+    try:
+        answer = _SuccessAnswer.model_validate_json(body)
+    except ValidationError:
+        return None
+    return answer.campaign if answer.success is not False else None
+
+
+def _success_false(answer: Answer) -> str:
+    """A 2xx that is not a readable success: ``final`` when it says ``success: false``
+    (nothing was created), ``unknown`` when it cannot be read."""
+    try:
+        data = json.loads(answer.body)
+    except ValueError:
+        return "unknown"
+    return "final" if isinstance(data, dict) and data.get("success") is False else "unknown"
+
+
+def _unreadable_success(answer: Answer, note: str, maybe_created: bool) -> AlsonaError:
+    text = answer.body.decode("utf-8", errors="replace")
+    excerpt = " ".join(text.split())[:300] or None
+    status = answer.status
+    try:
+        data = json.loads(text) if text.strip() else None
+    except ValueError:
+        return UnexpectedResponseError(
+            "the server answered success but the body is not JSON" + note,
+            status_code=status,
+            maybe_created=maybe_created,
+            body_excerpt=excerpt,
+        )
+    if data is None:
+        what = "the server answered success with an empty body"
+    elif isinstance(data, dict) and data.get("success") is False:
+        message = data.get("message")
+        what = f"the server answered success: false ({message or 'no message'})"
+    elif not isinstance(data, dict) or not isinstance(data.get("campaign"), dict):
+        what = "the server's answer has no campaign in it"
+    else:
+        what = "the server's campaign is missing fields or has invalid ones"
+    return UnexpectedResponseError(
+        what + note,
+        status_code=status,
+        maybe_created=maybe_created,
+        body_excerpt=excerpt,
+        error=data.get("error")
+        if isinstance(data, dict) and isinstance(data.get("error"), str)
+        else None,
+    )
+
+
+def _log_try(method: str, url: str, outcome: Outcome, tries: int) -> None:
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    if isinstance(outcome, Answer):
+        logger.debug(
+            "%s %s -> %d in %.0f ms (try %d)",
+            method,
+            url,
+            outcome.status,
+            outcome.elapsed_ms,
+            tries,
+        )
+    else:
+        logger.debug("%s %s -> no answer: %s (try %d)", method, url, outcome.kind, tries)

@@ -5,40 +5,48 @@ from __future__ import annotations
 import getpass
 import os
 import threading
+import warnings
 from typing import Any
 
 from ._client import AlsonaClient
-from .sandbox import Sandbox
+from ._errors import AlsonaWarning
+from .sandbox import DEFAULT_ACCOUNT_ID, Sandbox
 
-_shared: Sandbox | None = None
+_shared: dict[str, Sandbox] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_sandbox() -> Sandbox:
-    """The one sandbox this process uses for ``connect()``, started on first use."""
-    global _shared
+def shared_sandbox(account_id: str = DEFAULT_ACCOUNT_ID) -> Sandbox:
+    """The sandbox this process uses for ``connect()`` and that account, started on first
+    use."""
     with _shared_lock:
-        if _shared is None:
-            _shared = Sandbox().start()
-        return _shared
+        if account_id not in _shared:
+            _shared[account_id] = Sandbox(account_id=account_id).start()
+        return _shared[account_id]
 
 
 def connect(*, ask_key: bool = False, quiet: bool = False, **kwargs: Any) -> AlsonaClient:
     """Return a client: live when ``ALSONA_API_KEY`` is set (or, with ``ask_key=True``, typed
-    at a password prompt), otherwise bound to a local in-process sandbox, which says so.
+    at a password prompt), otherwise bound to a local in-process sandbox of the same account
+    (``account_id=`` or ``ALSONA_ACCOUNT_ID``), which an ``AlsonaWarning`` says (``quiet=True``
+    says nothing).
 
     Keyword arguments go to ``AlsonaClient``. The key is never echoed or stored in a notebook.
+    Raises what ``AlsonaClient`` raises.
     """
     key = kwargs.pop("api_key", None) or os.environ.get("ALSONA_API_KEY")
     if not key and ask_key:
         key = getpass.getpass("Alsona API key (input hidden): ").strip() or None
     if key:
         return AlsonaClient(api_key=key, **kwargs)
-    sandbox = shared_sandbox()
+    account = kwargs.pop("account_id", None) or os.environ.get("ALSONA_ACCOUNT_ID")
+    sandbox = shared_sandbox(account or DEFAULT_ACCOUNT_ID)
     client = sandbox.client(**kwargs)
     if not quiet:
-        print(
-            f"alsona_nb: no ALSONA_API_KEY set, so this is the local SANDBOX at {sandbox.url} "
-            f"(account {sandbox.account_id}); nothing is sent to Alsona."
+        warnings.warn(
+            f"no ALSONA_API_KEY set, so this is the local SANDBOX at {sandbox.url} "
+            f"(account {sandbox.account_id}); nothing is sent to Alsona.",
+            AlsonaWarning,
+            stacklevel=2,
         )
     return client

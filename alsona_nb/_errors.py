@@ -1,4 +1,9 @@
-"""Every way a create call can fail, as one exception hierarchy under ``AlsonaError``."""
+"""Every way a call can fail, as one exception hierarchy under ``AlsonaError``.
+
+Every field is set when the error is built; no error holds the API key, and none is raised
+with an underlying ``requests`` exception in its ``__cause__`` or ``__context__`` (those keep
+the prepared request, headers included).
+"""
 
 from __future__ import annotations
 
@@ -42,6 +47,40 @@ class AlsonaError(Exception):
         return f"{type(self).__name__}(status_code={self.status_code!r}, message={self.message!r})"
 
 
+class AlsonaWarning(UserWarning):
+    """Notices for the user (which sandbox is used, rows held back, an interrupted batch):
+    silence them with ``warnings.filterwarnings("ignore", category=AlsonaWarning)``."""
+
+
+class InvalidDraftError(AlsonaError, ValueError):
+    """The input is not a valid campaign; nothing was sent.
+
+    ``problems`` lists ``(field, sentence)`` pairs in plain words (see ``problems()``).
+    """
+
+    def __init__(self, message: str, *, problems: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
+
+
+class NotSentError(AlsonaError):
+    """The campaign was never sent: its row was invalid, or the batch stopped before it."""
+
+
+class Interrupted(AlsonaError):
+    """The batch was interrupted while this request was in flight: the campaign may or may
+    not exist (``client.reconcile`` asks the server)."""
+
+    def __init__(self, message: str, **kw: Any) -> None:
+        kw.setdefault("maybe_created", True)
+        super().__init__(message, **kw)
+
+
+class JournalError(AlsonaError):
+    """The results journal could not be written or read (the campaign itself, if one was
+    created, is still returned or shown)."""
+
+
 class BadRequestError(AlsonaError):
     """400 or 422: the server refused the campaign as sent."""
 
@@ -55,7 +94,7 @@ class PermissionDeniedError(AlsonaError):
 
 
 class NotFoundError(AlsonaError):
-    """404: no such account (or path) on this server."""
+    """404: no such account, campaign or path on this server."""
 
 
 class RateLimitError(AlsonaError):
@@ -84,8 +123,18 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= _EXCERPT_CHARS else text[: _EXCERPT_CHARS - 1] + "…"
 
 
-def error_from_response(status: int, body: bytes, content_type: str) -> AlsonaError:
-    """Build the typed error for a non-2xx answer, reading either error body shape (NOTES 2)."""
+def error_from_response(
+    status: int,
+    body: bytes,
+    content_type: str,
+    *,
+    note: str = "",
+    maybe_created: bool = False,
+    retry_after: float | None = None,
+) -> AlsonaError:
+    """Build the typed error for a non-2xx answer, reading either error body shape (NOTES 2).
+
+    ``note`` is appended to the message (what the client did about it)."""
     text = body.decode("utf-8", errors="replace")
     excerpt = _excerpt(text) if text.strip() else None
     error_code: str | None = None
@@ -109,7 +158,16 @@ def error_from_response(status: int, body: bytes, content_type: str) -> AlsonaEr
             message = f"{reason} (the body was not the API's JSON error)"
         else:
             message = f"{reason} (empty body)"
-    return _class_for(status)(message, status_code=status, error=error_code, body_excerpt=excerpt)
+    cls = _class_for(status)
+    kw: dict[str, Any] = {
+        "status_code": status,
+        "error": error_code,
+        "body_excerpt": excerpt,
+        "maybe_created": maybe_created,
+    }
+    if cls is RateLimitError:
+        kw["retry_after"] = retry_after
+    return cls(message + note, **kw)
 
 
 _REASONS = {

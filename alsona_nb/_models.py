@@ -6,7 +6,9 @@ Decisions taken from ``spec/NOTES.md`` are marked with their point number.
 
 from __future__ import annotations
 
+import secrets
 import time
+from collections import Counter
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Annotated, Any
@@ -36,10 +38,16 @@ DAYS: tuple[str, ...] = (
 # NOTES 5: ids are never validated by prefix, only non-empty and without whitespace.
 def _check_identifier(value: str) -> str:
     if not value:
-        raise ValueError("must not be empty")
+        raise ValueError("cannot be empty")
     if any(c.isspace() for c in value):
-        raise ValueError(f"must not contain spaces or line breaks: {value!r}")
+        raise ValueError(f"cannot contain spaces or line breaks ({value!r})")
     return value
+
+
+def mint_campaign_id() -> str:
+    """A new campaign id of the seed's form: ``campaign_`` + 20 lowercase hex digits
+    (80 random bits from ``secrets``; NOTES 9)."""
+    return "campaign_" + secrets.token_hex(10)
 
 
 Identifier = Annotated[str, AfterValidator(_check_identifier)]
@@ -79,20 +87,18 @@ class DayWindow(BaseModel):
         if isinstance(value, (list, tuple)):
             if len(value) != 3:
                 raise ValueError(
-                    f"a day must be [enabled, start_hour, end_hour], got {len(value)} item(s)"
+                    f"give three values, [on or off, start hour, end hour], not {len(value)}"
                 )
             if any(isinstance(v, bool) for v in value[1:]):
                 # The vendor's example sends [true, true, true]; that is not an hour.
-                raise ValueError("start_hour and end_hour must be whole hours, not true/false")
+                raise ValueError("hours must be whole numbers, not true/false")
             return {"enabled": value[0], "start_hour": value[1], "end_hour": value[2]}
         return value
 
     @model_validator(mode="after")
     def _start_before_end(self) -> DayWindow:
         if self.start_hour >= self.end_hour:
-            raise ValueError(
-                f"start hour ({self.start_hour}) must be before end hour ({self.end_hour})"
-            )
+            raise ValueError("the end hour must be after the start hour")
         return self
 
     @model_serializer
@@ -168,22 +174,22 @@ class CampaignDraft(BaseModel):
         if isinstance(value, str):
             value = value.strip()
             if not value:
-                raise ValueError("must not be empty")
+                raise ValueError("Give the campaign a name")
         return value
 
     @field_validator("seats", mode="before")
     @classmethod
     def _seats_as_list(cls, value: Any) -> Any:
         if isinstance(value, str):
-            raise ValueError("seats must be a list of seat ids, not one string")
+            raise ValueError("give a list of seat ids, not one piece of text")
         return value
 
     @field_validator("seats")
     @classmethod
     def _no_repeated_seat(cls, value: list[str]) -> list[str]:
-        repeated = sorted({seat for seat in value if value.count(seat) > 1})
+        repeated = sorted(seat for seat, n in Counter(value).items() if n > 1)
         if repeated:
-            raise ValueError(f"seat listed more than once: {', '.join(repeated)}")
+            raise ValueError(f"picked more than once: {', '.join(repeated)}")
         return value
 
     @field_validator("status", mode="before")
@@ -262,21 +268,98 @@ class Campaign(BaseModel):
             return None
 
 
-_FIELD_LABELS = {
+_LABELS = {
+    "name": "Name",
+    "seats": "Seats",
+    "schedule": "Schedule",
+    "status": "Status",
+    "account_id": "Account ID",
+    "campaign_id": "Campaign ID",
+    "timezone": "Time offset",
+    "created_at": "Created at",
     "start_hour": "start hour",
     "end_hour": "end hour",
-    "campaign_id": "campaign id",
-    "account_id": "account id",
-    "created_at": "created at",
 }
 
 
-def describe_errors(exc: ValidationError) -> list[str]:
-    """One plain sentence per problem in a validation error: ``"name: must not be empty"``."""
-    lines = []
+def problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """One ``(field, sentence)`` per problem, in plain words for a person.
+
+    ``field`` is the draft's field (a day name for a day of the schedule, ``""`` when the
+    input as a whole is wrong); the sentence never holds field paths or validator jargon:
+    ``("wednesday", "Wednesday: the end hour must be after the start hour")``.
+    """
+    found: list[tuple[str, str]] = []
     for err in exc.errors():
-        loc = [str(part) for part in err["loc"] if part not in ("enabled",)]
-        where = ".".join(_FIELD_LABELS.get(p, p) for p in loc)
-        message = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{where}: {message}" if where else message)
-    return lines
+        item = _problem(err)
+        if item not in found:
+            found.append(item)
+    return found
+
+
+def describe_errors(exc: ValidationError) -> list[str]:
+    """The sentences of ``problems(exc)``: one plain sentence per problem."""
+    return [sentence for _, sentence in problems(exc)]
+
+
+def _problem(err: Any) -> tuple[str, str]:
+    loc = [part for part in err["loc"] if part != "enabled"]
+    kind, ctx = err["type"], err.get("ctx") or {}
+    custom = str(ctx.get("error", "")) if kind == "value_error" else ""
+    if not loc:
+        if kind == "model_type" or kind == "model_attributes_type":
+            return "", "Give a campaign as a dict of its fields"
+        return "", custom or err["msg"]
+    head = str(loc[0])
+    if head in DAYS:  # a WeeklySchedule on its own
+        loc = ["schedule", *loc]
+    elif head in ("start_hour", "end_hour"):  # a DayWindow on its own
+        loc = ["schedule", "day", *loc]
+        head = "schedule"
+    head = str(loc[0])
+    if head == "schedule" and len(loc) >= 2 and isinstance(loc[1], str):
+        day = str(loc[1])
+        label = day.capitalize() if day in DAYS else "The schedule"
+        if kind == "missing":
+            return day, f"{label} is missing from the schedule"
+        if kind == "extra_forbidden":
+            return day, f"{day!r} is not a day of the week"
+        what = _LABELS.get(str(loc[2]), "hours") if len(loc) >= 3 else "hours"
+        if kind in ("greater_than_equal", "less_than_equal"):
+            return day, f"{label}: the {what} must be between 0 and 24"
+        if kind in ("int_type", "int_parsing", "int_from_float", "bool_type"):
+            return day, f"{label}: the {what} must be a whole number"
+        if custom:
+            return day, f"{label}: {custom}"
+        return day, f"{label}: give [on or off, start hour, end hour], e.g. [true, 9, 17]"
+    label = _LABELS.get(head, head)
+    if kind == "extra_forbidden":
+        return head, f"{head!r} is not a campaign field"
+    if head == "seats":
+        if kind in ("missing", "too_short"):
+            return "seats", "Pick at least one seat"
+        if len(loc) >= 2:
+            return "seats", f"Seat ids {custom or 'must be text'}"
+        return "seats", f"Seats: {custom}" if custom else "Seats: give a list of seat ids"
+    if head == "name":
+        if kind == "missing" or custom:
+            return "name", custom or "Give the campaign a name"
+        return "name", "The name must be text"
+    if kind == "missing":
+        return head, f"{label} is missing"
+    if head == "status" and kind == "enum":
+        allowed = ", ".join(s.value for s in CampaignStatus)
+        return head, f"Status must be one of {allowed}"
+    if head == "timezone":
+        if kind in ("greater_than_equal", "less_than_equal"):
+            return head, "The time offset must be between -720 and +840 minutes (UTC-12 to UTC+14)"
+        return head, "The time offset must be a whole number of minutes (or pick a time zone)"
+    if kind in ("int_type", "int_parsing", "int_from_float", "bool_type"):
+        return head, f"{label} must be a whole number"
+    if kind == "greater_than_equal":
+        return head, f"{label} must not be negative"
+    if kind == "string_type":
+        return head, f"{label} must be text"
+    if custom:
+        return head, f"{label} {custom}"
+    return head, f"{label}: {err['msg'][:1].lower()}{err['msg'][1:]}"

@@ -148,6 +148,8 @@ class Transport:
             return None, NoAnswer(kind, True, type(exc).__name__)
         finally:
             response.close()
+        if watch.expired:  # the watchdog cut it: what was read may look whole but is not
+            return None, NoAnswer("timeout", True, "deadline")
         elapsed = (time.perf_counter() - started) * 1000
         return Answer(response.status_code, response.headers, body, elapsed), None
 
@@ -172,8 +174,11 @@ def _read_capped(response: requests.Response, cap: int) -> bytes:
         raise ValueError(f"unsupported Content-Encoding {encoding!r}")
     parts: list[bytes] = []
     size = 0
+    urllib3_raw = isinstance(raw, urllib3.response.BaseHTTPResponse)
     while True:
-        chunk = raw.read(_CHUNK, decode_content=False) if raw is not None else b""
+        if raw is None:
+            break
+        chunk = raw.read(_CHUNK, decode_content=False) if urllib3_raw else raw.read(_CHUNK)
         if not chunk:
             break
         if inflate is not None:
@@ -207,10 +212,11 @@ def _classify(exc: Exception, expired: bool) -> NoAnswer:
             reason = reason.reason
         if isinstance(reason, urllib3.exceptions.NameResolutionError):
             return NoAnswer("dns", False, name)
-        if isinstance(reason, urllib3.exceptions.ConnectTimeoutError):
-            return NoAnswer("connect_timeout", False, name)
+        # (NewConnectionError subclasses ConnectTimeoutError in urllib3 2: test it first.)
         if isinstance(reason, urllib3.exceptions.NewConnectionError):
             return NoAnswer("refused", False, name)
+        if isinstance(reason, urllib3.exceptions.ConnectTimeoutError):
+            return NoAnswer("connect_timeout", False, name)
         return NoAnswer("dropped", True, name)
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader)):
         return NoAnswer("error", False, name)

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real sandbox server on loopback and a client bound to it."""
+"""Shared fixtures: one real sandbox server on loopback for the session (reset before each
+test), clients bound to it over real HTTP or in process, and a fake clock for retries."""
 
 from __future__ import annotations
 
@@ -9,22 +10,61 @@ import pytest
 from alsona_nb import AlsonaClient, CampaignDraft, Sandbox, WeeklySchedule
 
 
+class FakeTime:
+    """A clock that only moves when slept on; ``sleeps`` records every wait asked for."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+
+
 @pytest.fixture(autouse=True)
 def _no_live_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test may pick up a real key or host from the developer's shell."""
+    """No test may pick up a real key, host or proxy from the developer's shell."""
     for name in ("ALSONA_API_KEY", "ALSONA_ACCOUNT_ID", "ALSONA_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
+@pytest.fixture(scope="session")
+def _sandbox_server() -> Iterator[Sandbox]:
     with Sandbox() as sb:
         yield sb
 
 
 @pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[AlsonaClient]:
-    with sandbox.client(timeout=2.0, max_retry_wait=5.0) as c:
+def sandbox(_sandbox_server: Sandbox) -> Sandbox:
+    """The session's sandbox, emptied and back to its defaults."""
+    _sandbox_server.reset()
+    return _sandbox_server
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def client(sandbox: Sandbox, fake_time: FakeTime) -> Iterator[AlsonaClient]:
+    """A client of the sandbox over real HTTP; its retry waits go to ``fake_time``."""
+    with sandbox.client(timeout=5.0, clock=fake_time.clock, sleep=fake_time.sleep) as c:
+        yield c
+
+
+@pytest.fixture
+def fast_client(sandbox: Sandbox, fake_time: FakeTime) -> Iterator[AlsonaClient]:
+    """A client of the sandbox through the in-process adapter (no socket)."""
+    with sandbox.client(
+        in_process=True, timeout=5.0, clock=fake_time.clock, sleep=fake_time.sleep
+    ) as c:
         yield c
 
 

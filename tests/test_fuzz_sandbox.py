@@ -95,6 +95,7 @@ def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.booleans()
     raise AssertionError(f"schema type {kind!r} is not in the contract's subset")
 
+
 FUZZ = settings(
     max_examples=100, deadline=None, suppress_health_check=list(HealthCheck), database=None
 )
@@ -171,8 +172,9 @@ def test_bodies_with_the_notes_schedule(
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=15,
 )
 
@@ -213,3 +215,55 @@ def test_the_published_example_is_answered_per_the_contract(
     response = post(sandbox, session, json.dumps(example).encode())
     assert_contract(response)
     assert response.status_code == 400 and "hour" in response.json()["message"]
+
+
+ACCOUNT = "account_cd855c2bb1cc72097238"
+PATHS = st.one_of(
+    st.sampled_from(
+        [
+            f"/rest/accounts/{ACCOUNT}/campaigns",
+            f"/rest/accounts/{ACCOUNT}/campaigns/",
+            f"/rest/accounts/{ACCOUNT}/seats",
+            f"/rest/accounts/{ACCOUNT}/seats/seat_6a13e661ecc6a86e3fb7",
+            "/rest/accounts//campaigns",
+            "*",
+            "",
+        ]
+    ),
+    st.builds(
+        lambda kind, item, query: f"/rest/accounts/{ACCOUNT}/{kind}{item}{query}",
+        st.sampled_from(["campaigns", "seats", "other"]),
+        st.one_of(st.just(""), st.text(max_size=12).map(lambda t: "/" + t)),
+        st.one_of(st.just(""), st.text(max_size=20).map(lambda t: "?last_key=" + t)),
+    ),
+    st.text(max_size=40),
+)
+
+
+@pytest.mark.slow
+@FUZZ
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "get", "OPTIONS"]),
+    path=PATHS,
+    body=st.one_of(st.binary(max_size=100), json_values.map(lambda v: json.dumps(v).encode())),
+    key=st.sampled_from(["right", "wrong", None]),
+    page_size=st.integers(-1, 3),
+)
+def test_handle_answers_any_request_in_a_contract_shape(
+    method: str, path: str, body: bytes, key: str | None, page_size: int
+) -> None:
+    """The pure handler, with no HTTP: every route and method, any path, query and body."""
+    sb = Sandbox(page_size=page_size)
+    headers = {} if key is None else {"X-API-KEY": sb.api_key if key == "right" else key}
+    for _ in range(2):  # the second time, there may be a campaign and a second page
+        answer = sb.handle(method, path, headers, body)
+        status, answer_headers, data = answer
+        assert 200 <= status < 500 and answer_headers["Content-Type"] == "application/json"
+        parsed = json.loads(data)
+        if status == 200:
+            assert parsed["success"] is True
+        else:
+            assert parsed["message"].strip()
+        if key != "right":
+            assert status == 401
+    assert sb.counts[method.upper()] == 2

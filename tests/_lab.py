@@ -270,7 +270,7 @@ _PROMPTS_DONE = """(cells) => {
   const state = document.querySelector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator');
   return cells.every((cell, i) => window.__alsonaQueued.has(i)
       && /^\\[\\d+\\]/.test(cell.querySelector('.jp-InputPrompt').textContent.trim()))
-    && state.dataset.status === 'idle';
+    && (!state || state.dataset.status === 'idle');
 }"""
 
 
@@ -318,6 +318,92 @@ def run_cell(page: Page, containing: str, timeout_ms: float = 60_000) -> None:
     _run_and_wait(page, cell, start, timeout_ms)
 
 
+def open_notebook7(page: Page, server: Server, path: str, timeout_ms: float = 90_000) -> None:
+    """Open ``path`` in Notebook 7 and wait until its kernel is idle."""
+    page.goto(server.url(f"notebooks/{path}"))
+    page.wait_for_function(_NB7_KERNEL_READY, timeout=timeout_ms)
+
+
+_NB7_KERNEL_READY = """() => {
+  const status = document.querySelector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator,'
+    + ' [data-jp-item-name="kernelStatus"], .jp-KernelStatus');
+  const name = document.querySelector('.jp-NotebookPanel .jp-Toolbar-kernelName,'
+    + ' .jp-NotebookKernelName, [data-jp-item-name="kernelName"]');
+  const text = (name?.textContent ?? '').trim();
+  return !!document.querySelector('.jp-Notebook .jp-Cell') && !!name && text !== ''
+    && text !== 'No Kernel' && (!status || !status.dataset.status
+      || status.dataset.status === 'idle');
+}"""
+
+
+def set_theme(page: Page, theme: str) -> None:
+    """Settings > Theme > ``theme`` ("JupyterLab Light" or "JupyterLab Dark"), as a person
+    would, then wait until the page uses it."""
+    page.get_by_role("menuitem", name="Settings", exact=True).click()
+    page.get_by_role("menuitem", name="Theme", exact=True).click()
+    page.get_by_role("menuitem", name=theme, exact=True).click()
+    light = "true" if theme.endswith("Light") else "false"
+    page.wait_for_function(f"document.body.dataset.jpThemeLight === '{light}'")
+    page.wait_for_timeout(300)  # the theme's stylesheet is applied after the attribute
+
+
+# -- what the page shows ---------------------------------------------------------------------
+
+CELLS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell')).map(c => [
+  ['jp-CodeCell', 'jp-MarkdownCell', 'jp-RawCell'].find(k => c.classList.contains(k)) ?? '?',
+  (c.querySelector('.jp-InputArea-editor .cm-content')?.textContent ?? '').slice(0, 60)])"""
+
+# Every control of the form a person can reach with the keyboard or the mouse.
+FOCUSABLE = """(form) => Array.from(form.querySelectorAll(
+    'input, select, textarea, button, [contenteditable="true"], [tabindex]'))
+  .filter(e => e.tabIndex >= 0 && !e.disabled && e.offsetParent !== null)
+  .map((e, i) => { e.dataset.alsonaFocus = String(i); return i; })"""
+
+# WCAG contrast of an element's text against what is really behind it: the backgrounds of
+# its ancestors composited (colours with alpha, color-mix results) over white.
+CONTRAST = """(el) => {
+  const parse = (s) => {
+    let m = s.match(/^rgba?\\(([^)]+)\\)/);
+    if (m) { const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+             return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; }
+    m = s.match(/^color\\(srgb ([^)]+)\\)/);
+    if (m) { const p = m[1].split(/[\\s\\/]+/).filter(Boolean).map(Number);
+             return [p[0] * 255, p[1] * 255, p[2] * 255, p.length > 3 ? p[3] : 1]; }
+    throw new Error('unknown colour ' + s);
+  };
+  const over = (top, under) => [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3]));
+  const chain = [];
+  for (let e = el; e; e = e.parentElement) chain.unshift(e);
+  let bg = [255, 255, 255];
+  for (const e of chain) bg = over(parse(getComputedStyle(e).backgroundColor), bg);
+  const fg = over(parse(getComputedStyle(el).color), bg);
+  const lum = (c) => { const [r, g, b] = c.map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const [a, b] = [lum(fg), lum(bg)];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+KEYS = ("d", "d", "m", "r", "a", "y", "1")
+
+
+def press_keys_on_every_control(page: Page, form: Locator, before: object) -> int:
+    """Focus each focusable control of ``form`` in turn, press ``KEYS`` on it, and check the
+    notebook's cells (``CELLS``) still equal ``before``. Returns how many controls got keys."""
+    count = len(form.evaluate(FOCUSABLE))
+    assert count > 20, count
+    for i in range(count):
+        form.evaluate(FOCUSABLE)  # again: a view may have drawn its controls anew
+        control = form.locator(f'[data-alsona-focus="{i}"]')
+        control.focus()
+        for key in KEYS:
+            page.keyboard.press(key)
+        after = page.evaluate(CELLS) if before is not None else None
+        what = control.evaluate("e => e.outerHTML.slice(0, 160)")
+        assert after == before, f"keys on control {i} changed the notebook: {what}"
+    return count
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Save the page as test-artifacts/<name>.png (git-ignored) and return the path."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -328,12 +414,19 @@ def screenshot(page: Page, name: str) -> Path:
 
 __all__ = [
     "ARTIFACTS",
+    "CELLS",
+    "CONTRAST",
+    "FOCUSABLE",
+    "KEYS",
     "CHROMIUM",
     "Server",
     "chromium",
     "copy_notebooks",
     "jupyterlab",
     "open_notebook",
+    "open_notebook7",
+    "press_keys_on_every_control",
+    "set_theme",
     "require_browser",
     "run_all_cells",
     "run_cell",

@@ -245,7 +245,11 @@ def test_refusals_have_their_error_class_and_are_not_retried(
         (Fault.raw(200, ""), UnexpectedResponseError, 200),
         (Fault.raw(200, "{not json"), UnexpectedResponseError, 200),
         (Fault.raw(200, '{"success": true}'), UnexpectedResponseError, 200),
-        (Fault.raw(200, '{"success": true, "campaign": {"name": "x"}}'), UnexpectedResponseError, 200),
+        (
+            Fault.raw(200, '{"success": true, "campaign": {"name": "x"}}'),
+            UnexpectedResponseError,
+            200,
+        ),
     ],
 )
 def test_unknown_outcomes_without_minting_keep_the_cautious_rule(
@@ -307,7 +311,9 @@ def test_retry_after_as_http_date(
 def test_a_bad_retry_after_means_backoff_not_at_once_nor_for_ever(
     sandbox: Sandbox, draft: CampaignDraft, fake_time: FakeTime, header: str
 ) -> None:
-    client = sandbox.client(clock=fake_time.clock, sleep=fake_time.sleep, max_retry_wait=float("inf"))
+    client = sandbox.client(
+        clock=fake_time.clock, sleep=fake_time.sleep, max_retry_wait=float("inf")
+    )
     sandbox.inject(Fault.error(429, retry_after=header))
     assert client.attempt(draft).ok
     assert len(fake_time.sleeps) == 1 and 0.1 <= fake_time.sleeps[0] <= 1.0

@@ -144,7 +144,9 @@ def test_a_lost_answer_then_other_failures_is_never_called_not_created(
     assert list(sandbox.campaigns) == ["CAMP_OWN"]
 
 
-def test_without_minting_a_lost_answer_stays_unknown(sandbox: Sandbox, draft: CampaignDraft) -> None:
+def test_without_minting_a_lost_answer_stays_unknown(
+    sandbox: Sandbox, draft: CampaignDraft
+) -> None:
     client = sandbox.client(mint_ids=False, timeout=2.0)
     sandbox.inject(Fault.drop(after_create=True))
     attempt = client.attempt(draft)

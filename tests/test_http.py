@@ -153,7 +153,7 @@ def test_a_name_that_does_not_resolve(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_dropped_answer_may_have_reached_the_server() -> None:
     def serve(conn: socket.socket) -> None:
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"succ")
+        conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{"succ')
 
     with raw_server(serve) as url:
         outcome = Transport(url, timeout=5.0).send("POST", url, {}, b"{}")

@@ -1,0 +1,141 @@
+"""The adaptive pacer on a fake clock: the waits it records, the rates it learns."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from alsona_nb._pacing import Pacer, Ticket
+
+
+class Clock:
+    """A fake clock; ``sleep`` moves it on and records the wait."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def pacer(clock: Clock, **kw: object) -> Pacer:
+    return Pacer(clock=clock, sleep=clock.sleep, rng=lambda: 0.0, **kw)  # type: ignore[arg-type]
+
+
+def send(p: Pacer, clock: Clock, status: int = 200, **kw: object) -> Ticket:
+    ticket = p.acquire()
+    p.observe(ticket, status, **kw)  # type: ignore[arg-type]
+    p.release(ticket)
+    return ticket
+
+
+def test_unpaced_until_the_first_refusal() -> None:
+    clock = Clock()
+    p = pacer(clock)
+    for _ in range(50):
+        send(p, clock)
+    assert clock.slept == [] and p.rate is None and p.describe() == "unpaced"
+
+
+def test_max_rate_spaces_every_request() -> None:
+    clock = Clock()
+    p = pacer(clock, max_rate=4.0)
+    sent = [send(p, clock).sent_at for _ in range(9)]
+    assert [round(b - a, 9) for a, b in zip(sent, sent[1:])] == [0.25] * 8
+    assert clock.slept == pytest.approx([0.25] * 8)
+    assert p.rate == 4.0  # fine answers never raise it past the cap
+
+
+def test_a_refusal_sets_the_rate_from_what_was_accepted_and_pauses() -> None:
+    clock = Clock()
+    p = pacer(clock, window=0.5)
+    for _ in range(5):  # a burst of 5 accepted at once
+        send(p, clock)
+    send(p, clock, 429, retry_after=1.0)
+    assert p.rate == pytest.approx(10.0)  # 5 accepted over the 0.5 s window
+    assert p.describe() == "paused 1.0 s: 429 Too Many Requests, Retry-After 1 s"
+    ticket = p.acquire()  # held for the Retry-After, then spaced at the new rate
+    assert ticket.waited == pytest.approx(1.0) and clock.slept == pytest.approx([1.0])
+    p.release(ticket)
+    assert p.limit == 4.0  # half as many at once
+
+
+def test_slow_start_then_cut_then_additive_increase() -> None:
+    clock = Clock()
+    p = pacer(clock, window=1.0, slow_start=8.0, increase=0.01, beta=0.9)
+    send(p, clock)
+    send(p, clock, 429)  # no Retry-After: no pause
+    assert p.rate == pytest.approx(1.0)  # one accepted in the last second
+    for _ in range(5):
+        send(p, clock)
+    assert p.rate == pytest.approx(41.0)  # not measured yet: +8 per fine answer
+    send(p, clock, 429)
+    measured = p._measured(clock.now)
+    assert p.rate == pytest.approx(0.9 * min(41.0, measured))
+    cut = p.rate
+    expected = cut
+    for _ in range(10):
+        send(p, clock)
+        expected += 0.01 * cut / expected  # +1% of the measured rate per second
+    assert p.rate == pytest.approx(expected)
+    assert clock.slept  # spaced all along
+
+
+def test_one_cut_per_round_trip() -> None:
+    """Refusals of requests that left before the last cut say nothing new."""
+    clock = Clock()
+    p = pacer(clock, max_rate=50.0)
+    early = [p.acquire() for _ in range(4)]
+    p.observe(early[0], 429)
+    after_one = p.rate
+    for ticket in early[1:]:
+        p.observe(ticket, 429)
+    assert p.rate == after_one and p.throttled == 4
+    for ticket in early:
+        p.release(ticket)
+
+
+def test_503_pauses_and_no_answer_teaches_nothing() -> None:
+    clock = Clock()
+    p = pacer(clock, max_rate=10.0)
+    send(p, clock, None)  # type: ignore[arg-type]
+    assert p.rate == 10.0 and p.limit == 8
+    send(p, clock, 503, retry_after=3.0)
+    assert p.describe().startswith("paused 3.0 s: 503 Service Unavailable")
+    assert p.rate is not None and p.rate < 10.0
+
+
+def test_concurrency_is_bounded_by_the_limit() -> None:
+    clock = Clock()
+    p = pacer(clock, max_workers=3)
+    held = [p.acquire() for _ in range(3)]
+    got: list[Ticket] = []
+    waiter = threading.Thread(target=lambda: got.append(p.acquire()))
+    waiter.start()
+    waiter.join(0.05)
+    assert waiter.is_alive() and p.in_flight == 3  # the fourth waits for a slot
+    p.release(held[0])
+    waiter.join(10)
+    assert not waiter.is_alive() and len(got) == 1 and p.in_flight == 3
+
+
+def test_slow_answers_halve_concurrency() -> None:
+    clock = Clock()
+    p = pacer(clock, max_workers=8)
+    send(p, clock, latency=0.05)
+    send(p, clock, latency=2.0)  # 40x slower: the server queues
+    assert p.limit == 4
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"), [({"max_workers": 0}, "max_workers"), ({"max_rate": 0}, "max_rate")]
+)
+def test_bad_options(kw: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Pacer(**kw)  # type: ignore[arg-type]

@@ -243,9 +243,8 @@ class AlsonaClient:
             return draft
         if isinstance(draft, CampaignDraft):
             data = dict(draft)  # checked again: model_copy(update=...) skips validation
-        elif isinstance(draft, Mapping):
-            inner = draft.get("campaign", draft)
-            data = dict(inner) if isinstance(inner, Mapping) else {"campaign": inner}
+        elif isinstance(draft, Mapping) and isinstance(draft.get("campaign", draft), Mapping):
+            data = dict(draft.get("campaign", draft))
         else:
             raise InvalidDraftError(
                 f"give a CampaignDraft or a dict of campaign fields, not {type(draft).__name__}",
@@ -276,9 +275,14 @@ class AlsonaClient:
                 {"campaign": final.model_dump(mode="json", exclude_none=True)}
             )
         except (ValueError, pydantic_core.PydanticSerializationError):
+            field = next(
+                (f for f in ("name", "seats", "campaign_id", "account_id") if _broken(data.get(f))),
+                "",
+            )
+            label = {"name": "The name", "seats": "A seat id"}.get(field, "A campaign field")
             raise InvalidDraftError(
                 "the campaign holds text that cannot be sent (a broken Unicode character)",
-                problems=[("name", "The name holds a broken character; type it again")],
+                problems=[(field, f"{label} holds a broken character; type it again")],
             ) from None
         url = f"{self.base_url}/rest/accounts/{quote(final.account_id, safe='')}/campaigns"
         return PreparedCreate(url=url, draft=final, body=body)
@@ -729,6 +733,18 @@ _CAMPAIGN_COLUMNS = [
     "wait_until",
     "schedule",
 ]
+
+
+def _broken(value: Any) -> bool:
+    """True when text (or a list of it) cannot be encoded as UTF-8 (a lone surrogate)."""
+    texts = value if isinstance(value, list) else [value]
+    for text in texts:
+        try:
+            if isinstance(text, str):
+                text.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+    return False
 
 
 def _is_missing(value: Any) -> bool:

@@ -40,6 +40,8 @@ def connect(*, ask_key: bool = False, quiet: bool = False, **kwargs: Any) -> Als
     if key:
         return AlsonaClient(api_key=key, **kwargs)
     account = kwargs.pop("account_id", None) or os.environ.get("ALSONA_ACCOUNT_ID")
+    if account is not None and (not account.strip() or any(c.isspace() for c in account)):
+        raise ValueError(f"account_id must be non-empty without whitespace: {account!r}")
     sandbox = shared_sandbox(account or DEFAULT_ACCOUNT_ID)
     client = sandbox.client(**kwargs)
     if not quiet:

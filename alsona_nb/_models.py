@@ -189,7 +189,8 @@ class CampaignDraft(BaseModel):
     def _no_repeated_seat(cls, value: list[str]) -> list[str]:
         repeated = sorted(seat for seat, n in Counter(value).items() if n > 1)
         if repeated:
-            raise ValueError(f"picked more than once: {', '.join(repeated)}")
+            more = f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
+            raise ValueError(f"picked more than once: {', '.join(repeated[:5])}{more}")
         return value
 
     @field_validator("status", mode="before")
@@ -285,8 +286,9 @@ _LABELS = {
 def problems(exc: ValidationError) -> list[tuple[str, str]]:
     """One ``(field, sentence)`` per problem, in plain words for a person.
 
-    ``field`` is the draft's field (a day name for a day of the schedule, ``""`` when the
-    input as a whole is wrong); the sentence never holds field paths or validator jargon:
+    ``field`` is the draft's field (``schedule`` for the schedule as a whole, a day name for
+    one day, the name itself for an unknown field or day, ``""`` when the input as a whole is
+    wrong); the sentence never holds field paths or validator jargon:
     ``("wednesday", "Wednesday: the end hour must be after the start hour")``.
     """
     found: list[tuple[str, str]] = []
@@ -303,7 +305,7 @@ def describe_errors(exc: ValidationError) -> list[str]:
 
 
 def _problem(err: Any) -> tuple[str, str]:
-    loc = [part for part in err["loc"] if part != "enabled"]
+    loc = list(err["loc"])
     kind, ctx = err["type"], err.get("ctx") or {}
     custom = str(ctx.get("error", "")) if kind == "value_error" else ""
     if not loc:
@@ -313,18 +315,24 @@ def _problem(err: Any) -> tuple[str, str]:
     head = str(loc[0])
     if head in DAYS:  # a WeeklySchedule on its own
         loc = ["schedule", *loc]
-    elif head in ("start_hour", "end_hour"):  # a DayWindow on its own
-        loc = ["schedule", "day", *loc]
-        head = "schedule"
+    elif head in ("enabled", "start_hour", "end_hour"):  # a DayWindow on its own
+        loc = ["schedule", "", *loc]
     head = str(loc[0])
+    if head == "schedule" and len(loc) == 1 and kind != "missing":
+        return "schedule", "The schedule must give all seven days, Monday to Sunday"
     if head == "schedule" and len(loc) >= 2 and isinstance(loc[1], str):
         day = str(loc[1])
-        label = day.capitalize() if day in DAYS else "The schedule"
-        if kind == "missing":
+        label = day.capitalize() if day in DAYS else "This day"
+        part = str(loc[2]) if len(loc) >= 3 else ""
+        if kind == "missing" and not part:
             return day, f"{label} is missing from the schedule"
-        if kind == "extra_forbidden":
+        if kind == "extra_forbidden" and not part:
             return day, f"{day!r} is not a day of the week"
-        what = _LABELS.get(str(loc[2]), "hours") if len(loc) >= 3 else "hours"
+        if part == "enabled":
+            return day, f"{label}: on or off must be true or false"
+        what = _LABELS.get(part, "hours")
+        if kind == "missing":
+            return day, f"{label}: the {what} is missing"
         if kind in ("greater_than_equal", "less_than_equal"):
             return day, f"{label}: the {what} must be between 0 and 24"
         if kind in ("int_type", "int_parsing", "int_from_float", "bool_type"):

@@ -142,21 +142,11 @@ class TestDayWindow:
     def test_bad_days_are_refused_in_plain_words(self, value: Any, sentence: str) -> None:
         assert refused(with_day("wednesday", value)) == [("wednesday", sentence)]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="core: an on/off that is not true/false is "
-        "reported as 'the hours must be a whole number'",
-    )
     def test_on_or_off_that_is_not_true_or_false(self) -> None:
         ((field, sentence),) = refused(with_day("friday", ["yes", 9, 17]))
         assert field == "friday" and sentence.startswith("Friday:")
         assert "hour" not in sentence, "the hours are fine: the on/off value is wrong"
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="core: a day given as a dict without its end "
-        "hour is reported as 'missing from the schedule'",
-    )
     def test_a_day_without_its_end_hour(self) -> None:
         ((field, sentence),) = refused(with_day("friday", {"enabled": True, "start_hour": 9}))
         assert field == "friday" and "end hour" in sentence
@@ -168,7 +158,6 @@ class TestDayWindow:
         for _, sentence in problems(info.value):
             assert not [j for j in JARGON if j in sentence.lower()], sentence
 
-    @pytest.mark.xfail(strict=True, reason="core: 'Input should be a valid boolean'")
     def test_a_day_on_its_own_with_a_bad_on_or_off(self) -> None:
         with pytest.raises(ValidationError) as info:
             DayWindow.model_validate(["yes", 9, 17])
@@ -300,10 +289,6 @@ class TestCampaignDraft:
     def test_schedule_missing(self) -> None:
         assert refused(wire(schedule=None)) == [("schedule", "Schedule is missing")]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="core: 'Schedule: input should be a valid dictionary or instance of WeeklySchedule'",
-    )
     @pytest.mark.parametrize("schedule", ["weekdays", [[True, 9, 17]] * 7])
     def test_schedule_that_is_not_a_week(self, schedule: Any) -> None:
         assert [f for f, _ in refused(wire(schedule=schedule))] == ["schedule"]
@@ -479,19 +464,11 @@ class TestPrepare:
             prep.prepare(make(name="broken \ud800 name"))
         assert [field for field, _ in info.value.problems] == ["name"]
 
-    @pytest.mark.xfail(
-        strict=True, reason="core: a broken character in a seat id is reported against the name"
-    )
     def test_text_that_cannot_be_sent_in_a_seat(self, prep: AlsonaClient) -> None:
         with pytest.raises(InvalidDraftError) as info:
             prep.prepare(make(seats=["seat_\ud800"]))
         assert [field for field, _ in info.value.problems] == ["seats"]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="core: {'campaign': 5} is reported as four "
-        "problems, one of them \"'campaign' is not a campaign field\"",
-    )
     def test_a_body_whose_campaign_is_not_a_dict(self, prep: AlsonaClient) -> None:
         with pytest.raises(InvalidDraftError) as info:
             prep.prepare({"campaign": 5})

@@ -50,9 +50,6 @@ JARGON = (
     "traceback",
 )
 FIELDS = {"", "schedule", *CampaignDraft.model_fields, *DAYS}
-# A known core bug, pinned by a strict xfail in test_models.py
-# (TestCampaignDraft.test_schedule_that_is_not_a_week): drop this once the core is fixed.
-KNOWN_CORE_BUG = "Schedule: input should be a valid dictionary or instance of WeeklySchedule"
 
 names = st.one_of(
     st.text(max_size=40),
@@ -132,8 +129,6 @@ def check_plain(found: list[tuple[str, str]], raw: Any) -> None:
     allowed = _allowed_fields(raw) if isinstance(raw, dict) else FIELDS
     quoted = sorted(_user_texts(raw), key=len, reverse=True)
     for field, sentence in found:
-        if sentence == KNOWN_CORE_BUG:
-            continue
         assert field in allowed, (field, sentence)
         assert sentence.strip() == sentence and sentence, repr(sentence)
         text = sentence

@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 import pydantic_core
 import requests
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 from urllib3.util import parse_url
 
 from ._attempt import Attempt, PreparedCreate
@@ -163,11 +163,7 @@ class AlsonaClient:
             del key, api_key  # not in this frame's locals for a verbose traceback
             raise AuthenticationError(problem)
         assert isinstance(key, str)
-        self._headers = {
-            "X-API-KEY": key.strip(),
-            "Accept": "application/json",
-            "Accept-Encoding": "gzip, deflate",
-        }
+        self._api_key = SecretStr(key.strip())  # its repr is '**********'
         del key, api_key
         self.account_id = account_id or os.environ.get("ALSONA_ACCOUNT_ID") or None
         if self.account_id is not None and (
@@ -212,10 +208,10 @@ class AlsonaClient:
         return self.retry_policy.max_wait
 
     def __repr__(self) -> str:
-        return (
-            f"<AlsonaClient {self.mode.upper()} account={self.account_id!r} "
-            f"base_url={self.base_url!r}>"
-        )
+        # getattr: a verbose traceback from __init__ shows a half-built client too.
+        mode = str(getattr(self, "mode", "unready")).upper()
+        account, url = getattr(self, "account_id", None), getattr(self, "base_url", None)
+        return f"<AlsonaClient {mode} account={account!r} base_url={url!r}>"
 
     def close(self) -> None:
         self._transport.close()
@@ -225,6 +221,15 @@ class AlsonaClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _headers(self) -> dict[str, str]:
+        """The request headers, the key among them (built per request, kept nowhere)."""
+        return {
+            "X-API-KEY": self._api_key.get_secret_value(),
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",
+            "Content-Type": "application/json",
+        }
 
     def set_pool_size(self, size: int) -> None:
         """Keep up to ``size`` connections open (for that many concurrent callers)."""
@@ -365,12 +370,11 @@ class AlsonaClient:
     def _create(self, attempt: Attempt, prepared: PreparedCreate, may_exist: bool) -> None:
         repeatable = prepared.campaign_id is not None
         unknown = may_exist and repeatable
-        headers = {**self._headers, "Content-Type": "application/json"}
         waited = 0.0
         while True:
             self._pause.wait()
             attempt.tries += 1
-            outcome = self._transport.send("POST", prepared.url, headers, prepared.body)
+            outcome = self._transport.send("POST", prepared.url, self._headers(), prepared.body)
             _log_try("POST", prepared.url, outcome, attempt.tries)
             campaign, verdict = self._judge_create(outcome)
             if isinstance(outcome, Answer):
@@ -622,7 +626,7 @@ class AlsonaClient:
         while True:
             self._pause.wait()
             tries += 1
-            outcome = self._transport.send("GET", url, self._headers)
+            outcome = self._transport.send("GET", url, self._headers())
             _log_try("GET", url, outcome, tries)
             if isinstance(outcome, Answer) and 200 <= outcome.status < 300:
                 return outcome

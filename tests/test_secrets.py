@@ -55,7 +55,8 @@ def _faults() -> list[Fault]:
         Fault.raw(200, "{not json"),
         Fault.raw(200, ""),
         Fault.cut(after_create=False),
-        Fault.stall(1.0),
+        Fault.drop(after_create=True),
+        Fault.stall(30.0),
     ]
 
 
@@ -67,7 +68,7 @@ def test_client_errors_attempts_and_logs_never_show_the_key(
     caplog.set_level(logging.DEBUG)  # every logger, urllib3's included
     journal = tmp_path / "journal.jsonl"
     log = ResultsLog(journal)
-    with AlsonaClient(timeout=0.3, max_retries=1, log=log) as client:
+    with AlsonaClient(timeout=2.0, max_retries=1, log=log, sleep=lambda s: None) as client:
         assert client.create_campaign(draft).campaign_id in keyed.campaigns  # the key works
         shown: list[Any] = [client, vars(client), log]
         for fault in _faults():
@@ -78,11 +79,13 @@ def test_client_errors_attempts_and_logs_never_show_the_key(
                 client.create_campaign(draft)
             except Exception as exc:
                 shown.append("".join(traceback.format_exception(exc)))
+                shown.append(_with_locals(exc))
+                shown.extend(_reachable(exc))
             keyed.clear_faults()
         invalid = client.attempt({"name": "", "seats": []})
         shown += [invalid, invalid.error]
     refused = AlsonaClient(base_url=_closed_port(), max_retries=0).attempt(draft)
-    shown += [refused, refused.error]
+    shown += [refused, refused.error, *_reachable(refused.error)]
     frame = log.to_frame()
     shown += [frame, frame.to_csv(), frame.to_json(date_format="iso"), log.rows]
     assert_no_key(*shown)
@@ -91,14 +94,97 @@ def test_client_errors_attempts_and_logs_never_show_the_key(
     assert any("POST" in r.getMessage() for r in caplog.records)  # logging really ran
 
 
-def test_wrong_key_error_does_not_echo_either_key(
+def _with_locals(exc: BaseException) -> str:
+    """What a verbose traceback (IPython's ``%xmode Verbose``) shows of the package's own
+    frames: their locals, repr'd. (The caller's frames hold whatever the caller holds.)"""
+    summary = traceback.TracebackException.from_exception(exc, capture_locals=True)
+    package = str(REPO / "alsona_nb")
+    frames = [f for f in summary.stack if f.filename.startswith(package)]
+    return "\n".join(f"{f.filename}:{f.lineno} {f.locals}" for f in frames)
+
+
+def _reachable(root: object, depth: int = 4) -> Iterator[str]:
+    """The text of everything an error reporter could walk to from ``root``: the exception
+    chain (``__cause__``, ``__context__``), ``args`` and attributes, a few levels deep."""
+    seen: set[int] = set()
+    todo: list[tuple[object, int]] = [(root, 0)]
+    while todo:
+        thing, level = todo.pop()
+        if id(thing) in seen or thing is None or level > depth:
+            continue
+        seen.add(id(thing))
+        yield repr(thing)
+        if isinstance(thing, BaseException):
+            todo += [(thing.__cause__, level + 1), (thing.__context__, level + 1)]
+            todo += [(a, level + 1) for a in thing.args]
+        if isinstance(thing, dict):
+            todo += [(v, level + 1) for v in thing.values()]
+        elif isinstance(thing, (list, tuple)):
+            todo += [(v, level + 1) for v in thing]
+        elif hasattr(thing, "__dict__") and not isinstance(thing, type):
+            todo += [(v, level + 1) for v in vars(thing).values()]
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        KEY + "\u200b",
+        "\u200b" + KEY,
+        KEY + "…",
+        KEY[:8] + "\n" + KEY[8:],
+        KEY[:8] + "\r\n" + KEY[8:],
+        KEY + "é",
+    ],
+    ids=["zero-width after", "zero-width before", "ellipsis", "line break", "crlf", "accent"],
+)
+def test_a_key_that_cannot_be_sent_is_refused_plainly_at_construction(pasted: str) -> None:
+    from alsona_nb import AuthenticationError
+
+    with pytest.raises(AuthenticationError, match="copy the key again") as info:
+        AlsonaClient(api_key=pasted, account_id="a", base_url="http://127.0.0.1:9")
+    assert_no_key(info.value, _with_locals(info.value), *_reachable(info.value))
+
+
+def test_no_error_chains_to_the_request_that_held_the_key(
     keyed: Sandbox, draft: CampaignDraft
 ) -> None:
+    """requests' exceptions keep the prepared request, headers included: none of the
+    project's errors may lead to one."""
+    import requests
+
+    errors: list[BaseException] = []
+    with AlsonaClient(timeout=2.0, max_retries=0) as client:
+        for fault in (Fault.drop(), Fault.cut(after_create=False), Fault.stall(30.0)):
+            keyed.inject(fault)
+            try:
+                client.create_campaign(draft.model_copy(update={"campaign_id": None}))
+            except Exception as exc:
+                errors.append(exc)
+            keyed.clear_faults()
+    with AlsonaClient(base_url=_closed_port(), max_retries=0) as gone:
+        try:
+            gone.create_campaign(draft)
+        except Exception as exc:
+            errors.append(exc)
+    assert len(errors) == 4
+    for error in errors:
+        assert error.__cause__ is None and error.__context__ is None
+        walked = list(_reachable(error))
+        assert not [w for w in walked if "PreparedRequest" in w or "X-API-KEY" in w]
+        assert_no_key(*walked, _with_locals(error))
+    assert not [e for e in errors if isinstance(e, requests.RequestException)]
+
+
+def test_wrong_key_error_does_not_echo_either_key(keyed: Sandbox, draft: CampaignDraft) -> None:
     wrong = KEY + "x"
     with AlsonaClient(api_key=wrong) as client:
         attempt = client.attempt(draft)
-    text = repr(attempt) + str(attempt.error) + "".join(
-        traceback.format_exception(attempt.error)  # type: ignore[arg-type]
+    text = (
+        repr(attempt)
+        + str(attempt.error)
+        + "".join(
+            traceback.format_exception(attempt.error)  # type: ignore[arg-type]
+        )
     )
     assert attempt.http_status == 401
     assert wrong not in text and KEY not in text
@@ -157,8 +243,13 @@ def test_password_prompt_is_the_only_other_source(
 
 @pytest.mark.parametrize(
     "url",
-    ["http://alsona.com", "http://10.0.0.5:8080", "http://example.invalid",
-     "http://127.0.0.1.nip.io", "http://[2001:db8::1]"],
+    [
+        "http://alsona.com",
+        "http://10.0.0.5:8080",
+        "http://example.invalid",
+        "http://127.0.0.1.nip.io",
+        "http://[2001:db8::1]",
+    ],
 )
 def test_plain_http_off_loopback_is_refused(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="unencrypted") as info:
@@ -253,7 +344,7 @@ def test_executed_notebooks_never_show_the_key(
     for path in notebooks:
         source = path.read_text(encoding="utf-8")
         assert_no_key(source)
-        assert "ALSONA_API_KEY=" not in source and "api_key=\"" not in source, path.name
+        assert "ALSONA_API_KEY=" not in source and 'api_key="' not in source, path.name
         nb = nbformat.read(path, as_version=4)
         run_dir = tmp_path / path.stem  # a copy, so the notebook finds its data files
         shutil.copytree(REPO / "notebooks", run_dir)

@@ -310,3 +310,34 @@ def test_form_round_trips_every_valid_draft(form: Any, draft: CampaignDraft) -> 
     assert form.draft.model_dump(exclude={"account_id", "created_at"}) == draft.model_dump(
         exclude={"account_id", "created_at"}
     )
+
+
+anything = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(alphabet=st.characters(exclude_categories=[]), max_size=20)  # surrogates too
+    | st.binary(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+inputs = anything | raw_campaigns | st.builds(lambda r: {"campaign": r}, raw_campaigns)
+
+
+@FAST
+@given(value=inputs)
+def test_attempt_never_raises_and_every_row_reads_back(
+    prep: AlsonaClient, value: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from alsona_nb import ResultsLog
+
+    path = tmp_path_factory.mktemp("j") / "journal.jsonl"
+    log = ResultsLog(path)
+    attempt = prep.attempt(value, log=log)
+    assert attempt.outcome in ("created", "failed")
+    assert attempt.ok or attempt.error is not None
+    assert len(ResultsLog.read(path).to_frame()) == 1
+    assert len(log.to_frame()) == 1

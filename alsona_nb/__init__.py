@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._attempt import Attempt, PreparedCreate
 from ._client import AlsonaClient
-from ._connect import connect
+from ._connect import connect, local_sandbox
 from ._errors import (
     AlsonaError,
     AlsonaWarning,
@@ -89,6 +89,7 @@ __all__ = [
     "create_campaigns",
     "describe_errors",
     "drafts_from_frame",
+    "local_sandbox",
     "mint_campaign_id",
     "problems",
     "read_campaigns_csv",

@@ -16,9 +16,10 @@ _shared: dict[str, Sandbox] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_sandbox(account_id: str = DEFAULT_ACCOUNT_ID) -> Sandbox:
-    """The sandbox this process uses for ``connect()`` and that account, started on first
-    use."""
+def local_sandbox(account_id: str | None = None) -> Sandbox:
+    """The sandbox ``connect()`` uses without a key, for that account (``ALSONA_ACCOUNT_ID``
+    or the default one), started on first use: inspect it or inject faults into it."""
+    account_id = account_id or os.environ.get("ALSONA_ACCOUNT_ID") or DEFAULT_ACCOUNT_ID
     with _shared_lock:
         if account_id not in _shared:
             _shared[account_id] = Sandbox(account_id=account_id).start()
@@ -42,7 +43,7 @@ def connect(*, ask_key: bool = False, quiet: bool = False, **kwargs: Any) -> Als
     account = kwargs.pop("account_id", None) or os.environ.get("ALSONA_ACCOUNT_ID")
     if account is not None and (not account.strip() or any(c.isspace() for c in account)):
         raise ValueError(f"account_id must be non-empty without whitespace: {account!r}")
-    sandbox = shared_sandbox(account or DEFAULT_ACCOUNT_ID)
+    sandbox = local_sandbox(account)
     client = sandbox.client(**kwargs)
     if not quiet:
         warnings.warn(

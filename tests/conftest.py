@@ -3,9 +3,14 @@ test), clients bound to it over real HTTP or in process, and a fake clock for re
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import ssl
+import threading
 from collections.abc import Iterator
 
 import pytest
+import trustme
 
 from alsona_nb import AlsonaClient, CampaignDraft, Sandbox, WeeklySchedule
 
@@ -66,6 +71,35 @@ def fast_client(sandbox: Sandbox, fake_time: FakeTime) -> Iterator[AlsonaClient]
         in_process=True, timeout=5.0, clock=fake_time.clock, sleep=fake_time.sleep
     ) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def untrusted_https() -> Iterator[str]:
+    """An HTTPS server on loopback whose certificate no one trusts."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+
+    def serve(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError):
+            context.wrap_socket(conn, server_side=True).close()
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                conn, _ = listener.accept()
+                threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    listener.close()
 
 
 @pytest.fixture

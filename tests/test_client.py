@@ -407,3 +407,16 @@ def test_the_in_process_transport_is_the_same_client(
     campaign = fast_client.create_campaign(draft)
     assert list(sandbox.campaigns) == [campaign.campaign_id]
     assert fast_client.get_campaign(campaign.campaign_id) == campaign
+
+
+def test_a_certificate_failure_says_so_and_that_nothing_was_created(
+    untrusted_https: str, draft: CampaignDraft, fake_time: FakeTime
+) -> None:
+    client = AlsonaClient(
+        api_key="k", account_id="a", base_url=untrusted_https, sleep=fake_time.sleep
+    )
+    attempt = client.attempt(draft)
+    assert isinstance(attempt.error, TransportError)
+    assert "certificate" in attempt.error.message and "nothing was sent" in attempt.error.message
+    assert not attempt.error.maybe_created and attempt.outcome == "failed"
+    assert attempt.tries == 1 and fake_time.sleeps == []  # retrying cannot fix a certificate

@@ -7,13 +7,11 @@ from __future__ import annotations
 import contextlib
 import gzip
 import socket
-import ssl
 import threading
 from collections.abc import Callable, Iterator
 
 import pytest
 import requests
-import trustme
 
 from alsona_nb._http import Answer, NoAnswer, Transport
 
@@ -159,35 +157,6 @@ def test_a_dropped_answer_may_have_reached_the_server() -> None:
         outcome = Transport(url, timeout=5.0).send("POST", url, {}, b"{}")
     assert isinstance(outcome, NoAnswer)
     assert (outcome.kind, outcome.reached_server) == ("dropped", True)
-
-
-@pytest.fixture(scope="module")
-def untrusted_https() -> Iterator[str]:
-    """An HTTPS server on loopback whose certificate no one trusts."""
-    ca = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-
-    def serve(conn: socket.socket) -> None:
-        with contextlib.suppress(OSError, ssl.SSLError):
-            context.wrap_socket(conn, server_side=True).close()
-
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.is_set():
-            with contextlib.suppress(OSError):
-                conn, _ = listener.accept()
-                threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    listener.close()
 
 
 def test_a_certificate_failure_is_named_and_nothing_was_sent(untrusted_https: str) -> None:

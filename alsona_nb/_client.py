@@ -385,22 +385,20 @@ class AlsonaClient:
                     attempt.settled = "created (the answer of an earlier try was lost)"
                 return
             unknown = unknown or verdict == "unknown"
-            retry = verdict == "refused" or (verdict == "unknown" and repeatable)
-            stop = "" if retry else "final"
-            if retry:
+            gave_up = ""
+            if verdict == "refused" or (verdict == "unknown" and repeatable):
                 decision = self.retry_policy.decide(
                     attempt.tries, waited, _retry_after(outcome), jitter=self._rng.random()
                 )
-                if isinstance(decision, str):
-                    stop = decision
-                else:
+                if not isinstance(decision, str):
                     waited += decision
                     if isinstance(outcome, Answer) and outcome.status in _REFUSED:
                         self._pause.hold(decision)  # every thread of this client waits
                     else:
                         self._sleep(decision)
                     continue
-            self._finish(attempt, prepared, outcome, unknown, "" if stop == "final" else stop)
+                gave_up = decision
+            self._finish(attempt, prepared, outcome, unknown, gave_up)
             return
 
     def _judge_create(self, outcome: Outcome) -> tuple[Campaign | None, str]:
@@ -522,7 +520,7 @@ class AlsonaClient:
         """
         import pandas as pd
 
-        from ._results import _ms_datetimes
+        from ._results import ms_datetimes
 
         rows = [
             {
@@ -540,7 +538,7 @@ class AlsonaClient:
         ]
         frame: pd.DataFrame = pd.DataFrame(rows, columns=_CAMPAIGN_COLUMNS)
         for col in ("created_at", "priority", "wait_until"):
-            frame[col] = _ms_datetimes(frame[col])
+            frame[col] = ms_datetimes(frame[col])
         frame["timezone"] = pd.to_numeric(frame["timezone"], errors="coerce").astype("Int64")
         for col in ("campaign_id", "name", "status"):
             frame[col] = frame[col].astype("string")

@@ -259,7 +259,7 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame: pd.DataFrame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame["when"] = pd.to_datetime(frame["when"], utc=True, format="ISO8601", errors="coerce")
     for col in _MS_COLUMNS:
-        frame[col] = _ms_datetimes(frame[col])
+        frame[col] = ms_datetimes(frame[col])
     for col in _INT_COLUMNS:
         numbers = pd.to_numeric(frame[col], errors="coerce")
         frame[col] = numbers.where(numbers.abs() < 2**53).round().astype("Int64")
@@ -271,7 +271,7 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-def _ms_datetimes(values: pd.Series[Any]) -> pd.Series[Any]:
+def ms_datetimes(values: pd.Series[Any]) -> pd.Series[Any]:
     """Epoch milliseconds as UTC datetimes; out-of-range values (2**63-1 sentinels) are NaT."""
     import pandas as pd
 

@@ -67,6 +67,10 @@ _NO_ANSWER_WORDS = {
 }
 
 
+#: ``on_try(status, retry_after, seconds)``: told after every try of a create.
+TryObserver = Callable[[int | None, float | None, float], object]
+
+
 class _SuccessAnswer(BaseModel):
     success: bool | None = None
     campaign: Campaign
@@ -318,18 +322,21 @@ class AlsonaClient:
         *,
         log: AttemptSink | None = None,
         may_exist: bool = False,
+        on_try: TryObserver | None = None,
     ) -> Attempt:
         """Like ``create_campaign`` but never raises: the outcome is in the returned
         ``Attempt`` (invalid input included, with nothing sent).
 
         ``may_exist=True`` says an earlier attempt with this draft's ``campaign_id`` may have
-        created it: then a refusal is checked by asking the server.
+        created it: then a refusal is checked by asking the server. ``on_try(status,
+        retry_after, seconds)`` is called after every try (``status`` is ``None`` when no
+        answer came), so a caller can pace itself from what the server says.
         """
         sink = log if log is not None else self.log
         attempt = Attempt(datetime.now(timezone.utc), self.mode, self.account_id)
         t0 = time.perf_counter()
         try:
-            self._attempt(attempt, draft, sink, may_exist)
+            self._attempt(attempt, draft, sink, may_exist, on_try)
         except Exception as exc:  # a last guard: attempt() must never raise
             attempt.error = AlsonaError(
                 f"unexpected failure ({type(exc).__name__}); the campaign may or may not exist",
@@ -350,7 +357,9 @@ class AlsonaClient:
                 )
         return attempt
 
-    def _attempt(self, attempt: Attempt, draft: Any, sink: Any, may_exist: bool) -> None:
+    def _attempt(
+        self, attempt: Attempt, draft: Any, sink: Any, may_exist: bool, on_try: Any
+    ) -> None:
         try:
             prepared = self.prepare(draft)
         except InvalidDraftError as exc:
@@ -365,17 +374,23 @@ class AlsonaClient:
                 error = _journal_error(exc)
                 attempt.error = JournalError(error.message + "; nothing was sent")
                 return
-        self._create(attempt, prepared, may_exist)
+        self._create(attempt, prepared, may_exist, on_try)
 
-    def _create(self, attempt: Attempt, prepared: PreparedCreate, may_exist: bool) -> None:
+    def _create(
+        self, attempt: Attempt, prepared: PreparedCreate, may_exist: bool, on_try: Any
+    ) -> None:
         repeatable = prepared.campaign_id is not None
         unknown = may_exist and repeatable
         waited = 0.0
         while True:
             self._pause.wait()
             attempt.tries += 1
+            started = time.perf_counter()
             outcome = self._transport.send("POST", prepared.url, self._headers(), prepared.body)
             _log_try("POST", prepared.url, outcome, attempt.tries)
+            if on_try is not None:
+                status = outcome.status if isinstance(outcome, Answer) else None
+                on_try(status, _retry_after(outcome), time.perf_counter() - started)
             campaign, verdict = self._judge_create(outcome)
             if isinstance(outcome, Answer):
                 attempt.http_status = outcome.status

@@ -420,3 +420,15 @@ def test_a_certificate_failure_says_so_and_that_nothing_was_created(
     assert "certificate" in attempt.error.message and "nothing was sent" in attempt.error.message
     assert not attempt.error.maybe_created and attempt.outcome == "failed"
     assert attempt.tries == 1 and fake_time.sleeps == []  # retrying cannot fix a certificate
+
+
+def test_every_try_is_told_to_an_observer(
+    client: AlsonaClient, sandbox: Sandbox, draft: CampaignDraft
+) -> None:
+    seen: list[tuple[int | None, float | None]] = []
+    sandbox.inject(Fault.error(429, retry_after=2), Fault.drop())
+    attempt = client.attempt(
+        draft, on_try=lambda status, wait, seconds: seen.append((status, wait))
+    )
+    assert attempt.ok
+    assert seen == [(429, 2.0), (None, None), (200, None)]

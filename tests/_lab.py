@@ -182,13 +182,23 @@ def _wait_ready(server: Server, ready_path: str | None) -> None:
 
 @contextmanager
 def _serve(
-    cmd: list[str], cwd: Path, env: dict[str, str], port: int, token: str, log: Path,
+    cmd: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    port: int,
+    token: str,
+    log: Path,
     ready_path: str | None,
 ) -> Iterator[Server]:
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     server = Server(proc, f"http://127.0.0.1:{port}", token, log)
     try:
@@ -210,15 +220,23 @@ def jupyterlab(home: Path, root: Path) -> Iterator[Server]:
     """JupyterLab serving ``root`` with its config, data and runtime dirs under ``home``."""
     port, token = free_port(), secrets.token_hex(16)
     cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
-    with _serve(cmd, root, jupyter_env(home), port, token, home / "jupyterlab.log",
-                "api/status") as server:
+    with _serve(
+        cmd, root, jupyter_env(home), port, token, home / "jupyterlab.log", "api/status"
+    ) as server:
         yield server
 
 
@@ -229,13 +247,21 @@ def voila(home: Path, notebook: Path) -> Iterator[Server]:
     connections = home / "voila-connections"
     connections.mkdir(parents=True, exist_ok=True)
     cmd = [
-        sys.executable, "-m", "voila", notebook.name, "--no-browser",
-        "--Voila.ip=127.0.0.1", f"--port={port}", f"--token={token}",
-        f"--Voila.connection_dir_root={connections}", f"--Voila.root_dir={notebook.parent}",
+        sys.executable,
+        "-m",
+        "voila",
+        notebook.name,
+        "--no-browser",
+        "--Voila.ip=127.0.0.1",
+        f"--port={port}",
+        f"--token={token}",
+        f"--Voila.connection_dir_root={connections}",
+        f"--Voila.root_dir={notebook.parent}",
     ]
     # Voila renders (executes) the notebook on GET /, so readiness is a bare TCP connect.
-    with _serve(cmd, notebook.parent, jupyter_env(home), port, token, home / "voila.log",
-                None) as server:
+    with _serve(
+        cmd, notebook.parent, jupyter_env(home), port, token, home / "voila.log", None
+    ) as server:
         yield server
 
 
@@ -336,15 +362,20 @@ _NB7_KERNEL_READY = """() => {
 }"""
 
 
-def set_theme(page: Page, theme: str) -> None:
-    """Settings > Theme > ``theme`` ("JupyterLab Light" or "JupyterLab Dark"), as a person
-    would, then wait until the page uses it."""
-    page.get_by_role("menuitem", name="Settings", exact=True).click()
-    page.get_by_role("menuitem", name="Theme", exact=True).click()
-    page.get_by_role("menuitem", name=theme, exact=True).click()
+def set_theme(page: Page, server: Server, theme: str) -> None:
+    """Make ``theme`` ("JupyterLab Light" or "JupyterLab Dark") the server's theme through
+    its settings API; pages opened (or reloaded) afterwards use it."""
+    response = page.request.put(
+        f"{server.base_url}/lab/api/settings/@jupyterlab/apputils-extension:themes",
+        headers={"Authorization": f"token {server.token}"},
+        data=json.dumps({"raw": json.dumps({"theme": theme})}),
+    )
+    assert response.ok, response.text()
+
+
+def wait_for_theme(page: Page, theme: str) -> None:
     light = "true" if theme.endswith("Light") else "false"
     page.wait_for_function(f"document.body.dataset.jpThemeLight === '{light}'")
-    page.wait_for_timeout(300)  # the theme's stylesheet is applied after the attribute
 
 
 # -- what the page shows ---------------------------------------------------------------------
@@ -354,7 +385,9 @@ CELLS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell')).
   (c.querySelector('.jp-InputArea-editor .cm-content')?.textContent ?? '').slice(0, 60)])"""
 
 # Every control of the form a person can reach with the keyboard or the mouse.
-FOCUSABLE = """(form) => Array.from(form.querySelectorAll(
+FOCUSABLE = """(form) => Array.from(
+    form.querySelectorAll('[data-alsona-focus]')).forEach(e => delete e.dataset.alsonaFocus)
+  || Array.from(form.querySelectorAll(
     'input, select, textarea, button, [contenteditable="true"], [tabindex]'))
   .filter(e => e.tabIndex >= 0 && !e.disabled && e.offsetParent !== null)
   .map((e, i) => { e.dataset.alsonaFocus = String(i); return i; })"""
@@ -388,20 +421,23 @@ KEYS = ("d", "d", "m", "r", "a", "y", "1")
 
 
 def press_keys_on_every_control(page: Page, form: Locator, before: object) -> int:
-    """Focus each focusable control of ``form`` in turn, press ``KEYS`` on it, and check the
-    notebook's cells (``CELLS``) still equal ``before``. Returns how many controls got keys."""
-    count = len(form.evaluate(FOCUSABLE))
-    assert count > 20, count
-    for i in range(count):
-        form.evaluate(FOCUSABLE)  # again: a view may have drawn its controls anew
+    """Focus each focusable control of ``form`` in turn, press ``KEYS`` on it, and check that
+    the notebook's cells (``CELLS``; skipped when ``before`` is None) still equal ``before``.
+    Controls are listed again before each one (keys may add or remove some). Returns how many
+    controls got the keys."""
+    i = 0
+    while i < len(form.evaluate(FOCUSABLE)):
         control = form.locator(f'[data-alsona-focus="{i}"]')
+        what = control.evaluate("e => e.outerHTML.slice(0, 160)")
         control.focus()
         for key in KEYS:
             page.keyboard.press(key)
-        after = page.evaluate(CELLS) if before is not None else None
-        what = control.evaluate("e => e.outerHTML.slice(0, 160)")
-        assert after == before, f"keys on control {i} changed the notebook: {what}"
-    return count
+        if before is not None:
+            after = page.evaluate(CELLS)
+            assert after == before, f"keys on control {i} changed the notebook: {what}"
+        i += 1
+    assert i > 20, i
+    return i
 
 
 def screenshot(page: Page, name: str) -> Path:
@@ -415,10 +451,11 @@ def screenshot(page: Page, name: str) -> Path:
 __all__ = [
     "ARTIFACTS",
     "CELLS",
+    "CHROMIUM",
     "CONTRAST",
     "FOCUSABLE",
     "KEYS",
-    "CHROMIUM",
+    "REPO",
     "Server",
     "chromium",
     "copy_notebooks",
@@ -426,10 +463,11 @@ __all__ = [
     "open_notebook",
     "open_notebook7",
     "press_keys_on_every_control",
-    "set_theme",
     "require_browser",
     "run_all_cells",
     "run_cell",
     "screenshot",
+    "set_theme",
     "voila",
+    "wait_for_theme",
 ]

@@ -97,6 +97,14 @@ def test_seats_by_label_send_ids_in_the_order_picked() -> None:
     assert picker.value == ("seat_new", "seat_a") and picker.label("seat_new") == "seat_new"
 
 
+def test_setting_value_ticks_the_boxes() -> None:
+    picker = SeatPicker(["s1", "s2"])
+    picker.value = ("s2",)
+    assert [b.value for b in picker.boxes.values()] == [False, True]
+    picker.boxes["s1"].value = True
+    assert picker.value == ("s2", "s1")
+
+
 def test_seats_as_a_list_of_ids_or_typed() -> None:
     assert seat_choices(["s1", "s2"]) == {"s1": "s1", "s2": "s2"}
     typed = SeatPicker(None, note="could not fetch")

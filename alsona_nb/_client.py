@@ -15,7 +15,6 @@ import logging
 import os
 import random
 import time
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,6 @@ from urllib3.util import parse_url
 from ._attempt import Attempt, PreparedCreate
 from ._errors import (
     AlsonaError,
-    AlsonaWarning,
     AuthenticationError,
     InvalidDraftError,
     JournalError,
@@ -37,6 +35,7 @@ from ._errors import (
     TransportError,
     UnexpectedResponseError,
     error_from_response,
+    notify,
 )
 from ._http import Answer, NoAnswer, Outcome, Transport
 from ._models import Campaign, CampaignDraft, mint_campaign_id, problems
@@ -348,12 +347,10 @@ class AlsonaClient:
                 sink.record(attempt)
             except Exception as exc:
                 attempt.journal_error = _journal_error(exc)
-                warnings.warn(
+                notify(
                     f"{attempt.journal_error.message}; the attempt's outcome was "
                     f"{attempt.outcome}"
-                    + (f" (campaign {attempt.campaign.campaign_id})" if attempt.campaign else ""),
-                    AlsonaWarning,
-                    stacklevel=3,
+                    + (f" (campaign {attempt.campaign.campaign_id})" if attempt.campaign else "")
                 )
         return attempt
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import getpass
 import os
 import threading
-import warnings
 from typing import Any
 
 from ._client import AlsonaClient
-from ._errors import AlsonaWarning
+from ._errors import notify
 from .sandbox import DEFAULT_ACCOUNT_ID, Sandbox
 
 _shared: dict[str, Sandbox] = {}
@@ -46,10 +45,8 @@ def connect(*, ask_key: bool = False, quiet: bool = False, **kwargs: Any) -> Als
     sandbox = local_sandbox(account)
     client = sandbox.client(**kwargs)
     if not quiet:
-        warnings.warn(
+        notify(
             f"no ALSONA_API_KEY set, so this is the local SANDBOX at {sandbox.url} "
-            f"(account {sandbox.account_id}); nothing is sent to Alsona.",
-            AlsonaWarning,
-            stacklevel=2,
+            f"(account {sandbox.account_id}); nothing is sent to Alsona."
         )
     return client

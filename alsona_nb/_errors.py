@@ -8,6 +8,7 @@ the prepared request, headers included).
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 _EXCERPT_CHARS = 300
@@ -50,6 +51,12 @@ class AlsonaError(Exception):
 class AlsonaWarning(UserWarning):
     """Notices for the user (which sandbox is used, rows held back, an interrupted batch):
     silence them with ``warnings.filterwarnings("ignore", category=AlsonaWarning)``."""
+
+
+def notify(message: str) -> None:
+    """Tell the user something as an ``AlsonaWarning``, attributed to ``alsona_nb`` rather
+    than to a file of this machine (so no path lands in a notebook's output)."""
+    warnings.warn_explicit(message, AlsonaWarning, "alsona_nb", 0, module="alsona_nb")
 
 
 class InvalidDraftError(AlsonaError, ValueError):

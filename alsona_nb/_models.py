@@ -221,7 +221,14 @@ class CampaignDraft(BaseModel):
 def _ms_to_datetime(value: int | None) -> datetime | None:
     if value is None:
         return None
-    return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):  # a "for ever" sentinel such as 2**63-1
+        return None
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else ""
 
 
 class Campaign(BaseModel):
@@ -259,6 +266,38 @@ class Campaign(BaseModel):
     def wait_until_datetime(self) -> datetime | None:
         """``wait_until`` as a UTC datetime."""
         return _ms_to_datetime(self.wait_until)
+
+    def _repr_html_(self) -> str:
+        """A small card: id, name, status, seats, the week, and the times (UTC)."""
+        import html
+
+        week = self.weekly_schedule()
+        days = (
+            ", ".join(
+                f"{day[:3].capitalize()} {w.start_hour}:00-{w.end_hour}:00"
+                for day, w in week.days().items()
+                if w.enabled
+            )
+            if week is not None
+            else str(self.schedule)
+        )
+        rows = {
+            "Campaign ID": self.campaign_id,
+            "Name": self.name,
+            "Status": self.status,
+            "Account": self.account_id,
+            "Seats": ", ".join(self.seats),
+            "Sends": days or "no day ticked",
+            "Time offset": "" if self.timezone is None else f"{self.timezone:+d} min",
+            "Created": _when(self.created_at_datetime),
+            "Waits until": _when(self.wait_until_datetime),
+        }
+        cells = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in rows.items()
+            if v
+        )
+        return f"<table class='alsona-campaign'>{cells}</table>"
 
     def weekly_schedule(self) -> WeeklySchedule | None:
         """The schedule as a ``WeeklySchedule``, or ``None`` when the server sent another

@@ -12,7 +12,6 @@ import html
 import json
 import os
 import threading
-import warnings
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from enum import Enum
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._attempt import Attempt
-from ._errors import AlsonaWarning, JournalError
+from ._errors import JournalError, notify
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -383,10 +382,8 @@ def _read_journal(path: Path) -> tuple[dict[str, dict[str, Any]], bool]:
         rows[key] = row  # an outcome takes its intent's place
     if skipped:
         lines = ", ".join(map(str, skipped[:5])) + (" ..." if len(skipped) > 5 else "")
-        warnings.warn(
+        notify(
             f"{path}: skipped {len(skipped)} unreadable line(s) (line {lines}); "
-            "a torn line is what a crash mid-write leaves",
-            AlsonaWarning,
-            stacklevel=3,
+            "a torn line is what a crash mid-write leaves"
         )
     return rows, data.endswith(b"\n") or not data

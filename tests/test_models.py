@@ -512,3 +512,22 @@ class TestCampaign:
         del answer["campaign_id"]
         with pytest.raises(ValidationError):
             Campaign.model_validate(answer)
+
+
+def test_campaign_shows_itself_as_a_card_and_survives_for_ever_sentinels() -> None:
+    campaign = Campaign.model_validate(
+        {
+            "campaign_id": "campaign_a1b2c3d4e5f6a7b8c9d0",
+            "name": "<b>Q3</b>",
+            "account_id": "acc",
+            "status": "PAUSED",
+            "seats": ["s1", "s2"],
+            "schedule": WeeklySchedule.weekdays(9, 17).model_dump(),
+            "timezone": -300,
+            "wait_until": 2**63 - 1,
+        }
+    )
+    html = campaign._repr_html_()
+    assert "campaign_a1b2c3d4e5f6a7b8c9d0" in html and "&lt;b&gt;Q3&lt;/b&gt;" in html
+    assert "Mon 9:00-17:00" in html and "Sat" not in html and "-300 min" in html
+    assert campaign.wait_until_datetime is None

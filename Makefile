@@ -41,7 +41,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP) ## JupyterLab on the campaign form (the local sandbox when ALSONA_API_KEY is unset)
-	$(BIN)/jupyter lab notebooks/02_campaign_form.ipynb --port=$(PORT) $(ROOT_FLAG)
+	@TOKEN=$$($(BIN)/python -c "import secrets; print(secrets.token_hex(16))"); \
+	echo "Open the form: http://127.0.0.1:$(PORT)/lab/tree/notebooks/02_campaign_form.ipynb?token=$$TOKEN"; \
+	$(BIN)/jupyter lab notebooks/02_campaign_form.ipynb --ServerApp.ip=127.0.0.1 --port=$(PORT) \
+		--ServerApp.port_retries=0 --IdentityProvider.token=$$TOKEN $(ROOT_FLAG)
 
 app: $(STAMP) ## the form as a standalone app (Voila: no code shown)
 	$(BIN)/voila $(APP) --port=$(PORT)

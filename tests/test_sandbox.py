@@ -741,6 +741,7 @@ def test_command_line_server(draft: CampaignDraft) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        proc.stdout.close()  # type: ignore[union-attr]
 
 
 def test_command_line_on_all_interfaces_prints_a_loopback_url() -> None:
@@ -759,3 +760,4 @@ def test_command_line_on_all_interfaces_prints_a_loopback_url() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        proc.stdout.close()  # type: ignore[union-attr]

@@ -324,3 +324,65 @@ def test_client_is_usable_after_every_fault(sandbox: Sandbox, draft: CampaignDra
         sandbox.clear_faults()
         created = client.create_campaign(draft)
     assert created.campaign_id in sandbox.campaigns
+
+
+# -- the form ---------------------------------------------------------------------------
+
+
+def _plain(html_text: str) -> str:
+    """What a person reads in an HTML widget: tags removed, entities decoded."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+def test_form_shows_the_message_and_stays_usable(
+    faulty: AlsonaClient, sandbox: Sandbox, case: Case, draft: CampaignDraft, tmp_path: Path
+) -> None:
+    from alsona_nb import CampaignForm, ResultsLog
+
+    path = tmp_path / "form.jsonl"
+    form = CampaignForm(faulty, seats=list(draft.seats), log=ResultsLog(path))
+    form.load(draft)
+    assert not form.errors and not form.create_button.disabled
+    attempt = form.create()
+    assert attempt is not None and type(attempt.error) is case.error
+    shown = _plain(form.message.value)
+    # Every case here is settled (the server said nothing was created) or plainly refused.
+    assert "Not created" in shown and "Unclear" not in shown, shown
+    assert_readable(shown)
+    assert form.draft is not None and form.draft.name == draft.name  # nothing typed is lost
+    assert not form.create_button.disabled
+    if case.base_url is None:  # the server comes back: the same form now creates it
+        sandbox.clear_faults()
+        again = form.create()
+        assert again is not None and again.ok, form.message.value
+        assert again.campaign is not None and list(sandbox.campaigns) == [
+            again.campaign.campaign_id
+        ]
+    form.close()
+
+
+def test_form_shows_a_created_campaign_whose_journal_line_failed(
+    sandbox: Sandbox, draft: CampaignDraft
+) -> None:
+    from alsona_nb import AlsonaWarning, Attempt, CampaignForm, JournalError, ResultsLog
+
+    class FullDisk(ResultsLog):
+        def record(self, attempt: Attempt) -> dict[str, object]:
+            super().record(attempt)
+            raise JournalError("could not write to the results journal (No space left)")
+
+    form = CampaignForm(sandbox.client(), seats=list(draft.seats), log=FullDisk())
+    form.load(draft)
+    with pytest.warns(AlsonaWarning, match="No space left"):
+        attempt = form.create()
+    assert attempt is not None and attempt.ok
+    shown = _plain(form.message.value)
+    assert "Created" in shown and list(sandbox.campaigns) == [attempt.campaign.campaign_id]  # type: ignore[union-attr]
+    assert (
+        "journal was not written" in shown
+    )  # the journal's failure is said too, as its own problem
+    assert form.create_button.disabled  # the "just created" block: no easy duplicate
+    form.close()

@@ -64,10 +64,12 @@ def attempt_message(
             f"campaign “{campaign.name}” ({campaign.campaign_id}), status {campaign.status}, "
             f"in {where}"
         )
+        text = f"Created {what}."
         if settled:
             text = f"Created {what}: the answer was lost, so the server was asked ({settled})."
-            return "ok", text, "alsona-message-ok", False
-        return "ok", f"Created {what}.", "alsona-message-ok", True
+        if attempt.journal_error is not None:  # the campaign exists: say so first, then this
+            text += f" But the results journal was not written: {attempt.journal_error.message}."
+        return "ok", text, "alsona-message-ok", not settled
     why = reason(attempt.error)
     if attempt.outcome == "unknown":
         # Never "Not created" here: that would invite a second campaign.

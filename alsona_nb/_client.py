@@ -322,6 +322,7 @@ class AlsonaClient:
         log: AttemptSink | None = None,
         may_exist: bool = False,
         on_try: TryObserver | None = None,
+        retry_throttled: bool = True,
     ) -> Attempt:
         """Like ``create_campaign`` but never raises: the outcome is in the returned
         ``Attempt`` (invalid input included, with nothing sent).
@@ -329,13 +330,15 @@ class AlsonaClient:
         ``may_exist=True`` says an earlier attempt with this draft's ``campaign_id`` may have
         created it: then a refusal is checked by asking the server. ``on_try(status,
         retry_after, seconds)`` is called after every try (``status`` is ``None`` when no
-        answer came), so a caller can pace itself from what the server says.
+        answer came), so a caller can pace itself from what the server says; with
+        ``retry_throttled=False`` a 429 or 503 ends the attempt instead of pausing this client
+        (nothing was created: the caller sends it again at its own pace).
         """
         sink = log if log is not None else self.log
         attempt = Attempt(datetime.now(timezone.utc), self.mode, self.account_id)
         t0 = time.perf_counter()
         try:
-            self._attempt(attempt, draft, sink, may_exist, on_try)
+            self._attempt(attempt, draft, sink, may_exist, (on_try, retry_throttled))
         except Exception as exc:  # a last guard: attempt() must never raise
             attempt.error = AlsonaError(
                 f"unexpected failure ({type(exc).__name__}); the campaign may or may not exist",
@@ -355,7 +358,7 @@ class AlsonaClient:
         return attempt
 
     def _attempt(
-        self, attempt: Attempt, draft: Any, sink: Any, may_exist: bool, on_try: Any
+        self, attempt: Attempt, draft: Any, sink: Any, may_exist: bool, pacing: Any
     ) -> None:
         try:
             prepared = self.prepare(draft)
@@ -371,10 +374,15 @@ class AlsonaClient:
                 error = _journal_error(exc)
                 attempt.error = JournalError(error.message + "; nothing was sent")
                 return
-        self._create(attempt, prepared, may_exist, on_try)
+        self._create(attempt, prepared, may_exist, *pacing)
 
     def _create(
-        self, attempt: Attempt, prepared: PreparedCreate, may_exist: bool, on_try: Any
+        self,
+        attempt: Attempt,
+        prepared: PreparedCreate,
+        may_exist: bool,
+        on_try: TryObserver | None,
+        retry_throttled: bool,
     ) -> None:
         repeatable = prepared.campaign_id is not None
         unknown = may_exist and repeatable
@@ -398,6 +406,9 @@ class AlsonaClient:
                 return
             unknown = unknown or verdict == "unknown"
             gave_up = ""
+            throttled = isinstance(outcome, Answer) and outcome.status in _REFUSED
+            if throttled and not retry_throttled:
+                verdict = "final"  # the caller paces and sends it again
             if verdict == "refused" or (verdict == "unknown" and repeatable):
                 decision = self.retry_policy.decide(
                     attempt.tries, waited, _retry_after(outcome), jitter=self._rng.random()

@@ -33,7 +33,8 @@ def sheet(**columns: Any) -> pd.DataFrame:
         "end_hour": "17:00",
     }
     row.update(columns)
-    return pd.DataFrame([row])
+    frame: pd.DataFrame = pd.DataFrame([row])
+    return frame
 
 
 def one(batch: DraftBatch) -> CampaignDraft:

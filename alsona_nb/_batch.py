@@ -1,0 +1,380 @@
+"""The batch runner: many campaigns, each created exactly once, at the pace the API allows.
+
+``create_campaigns`` prepares every input first (ids minted, nothing sent while any row is
+invalid), then sends through a thread pool paced by ``Pacer`` (``_pacing.py``), and returns
+one result row per input, in input order. A result frame or a journal fed back is first
+settled by asking the server (``client.reconcile``); then only what the server says does not
+exist is sent again, under its own id, so nothing is created twice.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Hashable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import partial
+from queue import Empty, SimpleQueue
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ._attempt import Attempt, PreparedCreate
+from ._errors import AlsonaError, Interrupted, InvalidDraftError, NotSentError, notify
+from ._models import CampaignDraft
+from ._pacing import Pacer, Ticket
+from ._results import ResultsLog, attempt_row, rows_to_frame
+from ._sheet import DraftBatch, InvalidRowsError, SheetRow, drafts_from_frame
+
+if TYPE_CHECKING:
+    from ._client import AlsonaClient
+    from ._results import AttemptSink
+
+__all__ = ["create_campaigns"]
+
+#: How many times a row is sent while the gateway answers 429/503 (each try goes through the
+#: pacer, which honours Retry-After; a refused try created nothing).
+_ROUNDS = 8
+_FIELDS = ("name", "seats", "status", "schedule", "timezone", "campaign_id", "account_id")
+
+
+@dataclass
+class _Item:
+    """One input row on its way: what to send, or the finished row carried over."""
+
+    row: Hashable
+    data: Any = None  # a draft or a dict, before preparing
+    prepared: PreparedCreate | None = None
+    problems: list[tuple[str, Any, str]] = field(default_factory=list)
+    kept: dict[str, Any] | None = None  # a finished result row carried over unchanged
+    may_exist: bool = False  # an earlier try under this id may have created it
+
+
+def create_campaigns(
+    client: AlsonaClient,
+    drafts: Any,
+    *,
+    max_workers: int = 8,
+    max_rate: float | None = None,
+    progress: bool = True,
+    log: AttemptSink | None = None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    retry_unknown: bool = False,
+    pacer: Pacer | None = None,
+) -> pd.DataFrame:
+    """Create many campaigns, each exactly once; one result row per input, in input order.
+
+    ``drafts``: drafts or dicts, a sheet DataFrame, a ``DraftBatch``, or what an earlier run
+    left: its result frame, its ``ResultsLog`` or the path of its journal. Those are first
+    settled by asking the server (``client.reconcile``); rows that succeeded are kept, and
+    only rows the server says do not exist are sent again, under their own id. A row whose
+    id the server chose (``mint_ids=False``) and whose outcome is unknown is held back
+    (an ``AlsonaWarning`` says so) unless ``retry_unknown=True``.
+
+    Everything is prepared first: if a row is invalid nothing is sent and
+    ``InvalidRowsError`` (an ``InvalidDraftError``, with ``.report``) is raised, unless
+    ``skip_invalid=True`` (those rows come back as ``NotSentError``). Up to ``max_workers``
+    requests run at once, paced from the answers (429/503, ``Retry-After``, latency) or
+    capped at ``max_rate`` requests a second when the limit is known; a row still refused
+    after the client's retries goes round again (nothing was created). The progress bar
+    shows the rate and any pause. ``log`` gets every attempt. ``dry_run=True`` prepares
+    and returns the rows without sending. Ctrl-C stops the batch: requests in flight
+    finish, the rest come back as ``NotSentError`` (``Interrupted`` if a second Ctrl-C
+    left one in flight); feed the frame in again to finish.
+
+    The frame has the ``ResultsLog`` columns plus ``input_row`` (the input's row label).
+    ``pacer`` replaces the pacer built from ``max_workers`` and ``max_rate`` (for tests: one
+    on a fake clock). Raises ``ValueError`` for bad options, ``TypeError`` for input it cannot read.
+    """
+    if pacer is None:
+        pacer = Pacer(max_workers, max_rate)  # checks both options
+    items = _collect(client, drafts, retry_unknown)
+    for item in items:
+        _prepare(client, item)
+    bad = DraftBatch([SheetRow(i.row, None, problems=i.problems) for i in items if i.problems])
+    if bad.items and not skip_invalid:
+        raise InvalidRowsError(bad.report)
+    rows: list[dict[str, Any] | None] = [None] * len(items)
+    send: list[int] = []
+    for index, item in enumerate(items):
+        if item.kept is not None:
+            rows[index] = item.kept
+        elif item.problems:
+            reasons = "; ".join(f"{col}: {why}" for col, _, why in item.problems)
+            error = NotSentError(f"invalid, not sent: {reasons}")
+            rows[index] = _row(_unsent(client, item, error, dry_run), item)
+        elif dry_run:
+            rows[index] = _row(_unsent(client, item, None, dry_run), item)
+        else:
+            send.append(index)
+    if send:
+        _Run(client, items, rows, pacer, log, progress).send(send)
+    done = [r for r in rows if r is not None]
+    frame = rows_to_frame(done)
+    frame.insert(0, "input_row", [r["input_row"] for r in done])
+    return frame
+
+
+# -- what to send ---------------------------------------------------------------------------
+
+
+def _collect(client: AlsonaClient, source: Any, retry_unknown: bool) -> list[_Item]:
+    if isinstance(source, DraftBatch):
+        return [
+            _Item(i.row, i.draft if i.draft is not None else i.data, problems=list(i.problems))
+            for i in source.items
+        ]
+    if isinstance(source, (ResultsLog, str, os.PathLike)):
+        return _from_results(client.reconcile(source), retry_unknown)
+    if isinstance(source, pd.DataFrame):
+        if {"ok", "outcome"} <= set(source.columns):
+            return _from_results(client.reconcile(source), retry_unknown)
+        return _collect(client, drafts_from_frame(source), retry_unknown)
+    if isinstance(source, (CampaignDraft, Mapping, PreparedCreate)):
+        source = [source]
+    if not isinstance(source, Iterable):
+        raise TypeError(f"give drafts, a DataFrame or a DraftBatch, not {type(source).__name__}")
+    items = []
+    for number, entry in enumerate(source):
+        if not isinstance(entry, (CampaignDraft, Mapping, PreparedCreate)):
+            raise TypeError(
+                f"item {number} is a {type(entry).__name__}: give CampaignDrafts, dicts, a "
+                "DataFrame, a DraftBatch, a result frame or a journal"
+            )
+        items.append(_Item(number, entry))
+    return items
+
+
+def _from_results(frame: pd.DataFrame, retry_unknown: bool) -> list[_Item]:
+    """An earlier run, settled: what succeeded is kept, what does not exist is sent again.
+
+    A journal has a row per attempt; one campaign id is one input (created if any of its
+    attempts created it)."""
+    labels = frame["input_row"].tolist() if "input_row" in frame.columns else None
+    records = [_plain(r) for r in frame.to_dict("records")]
+    by_id: dict[str, int] = {}
+    items: list[_Item] = []
+    held = 0
+    for number, row in enumerate(records):
+        label = labels[number] if labels is not None else len(items)
+        row["input_row"] = label
+        cid = row.get("campaign_id")
+        if labels is None and isinstance(cid, str) and cid in by_id:
+            earlier = items[by_id[cid]]
+            if earlier.kept is not None and earlier.kept.get("ok"):
+                continue  # already created by an earlier attempt
+            row["input_row"] = earlier.row
+            items[by_id[cid]] = item = _Item(earlier.row)
+        else:
+            item = _Item(label)
+            if isinstance(cid, str):
+                by_id[cid] = len(items)
+            items.append(item)
+        unknown = row.get("outcome") == "unknown"
+        if row.get("ok") or row.get("schedule") is None:
+            item.kept = row  # done, or never valid: nothing to send
+        elif unknown and not isinstance(cid, str) and not retry_unknown:
+            held += 1  # no id of its own: sending it again could make a second campaign
+            item.kept = row
+        else:
+            item.data = {k: row[k] for k in _FIELDS if row.get(k) is not None}
+            item.may_exist = unknown
+    if held:
+        notify(
+            f"{held} row(s) may have created their campaign (the answer was lost) and have no "
+            "id of their own to ask the server about, so they were not sent again; check them "
+            "in Alsona, then pass retry_unknown=True to send them anyway."
+        )
+    return items
+
+
+def _plain(record: Mapping[Hashable, Any]) -> dict[str, Any]:
+    """A frame's record as plain Python: missing cells as ``None``, numbers as ``int``."""
+    row: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, pd.Timestamp):
+            value = value.isoformat() if key == "when" else value.value // 1_000_000
+        elif not isinstance(value, (list, dict, tuple)) and pd.isna(value):
+            value = None
+        elif hasattr(value, "item") and not isinstance(value, (str, bytes)):
+            value = value.item()  # numpy scalars
+        row[str(key)] = value
+    return row
+
+
+def _prepare(client: AlsonaClient, item: _Item) -> None:
+    """Build the request once (id minted, account filled in) or note why it cannot be."""
+    if item.kept is not None or item.problems:
+        return
+    try:
+        item.prepared = client.prepare(item.data)
+    except InvalidDraftError as exc:
+        data = item.data if isinstance(item.data, Mapping) else {}
+        if isinstance(item.data, CampaignDraft):
+            data = item.data.model_dump()
+        for key, reason in exc.problems or [("", exc.message)]:
+            item.problems.append((key, data.get(key) if key else None, reason))
+
+
+# -- rows -----------------------------------------------------------------------------------
+
+
+def _row(attempt: Attempt, item: _Item) -> dict[str, Any]:
+    row = attempt_row(attempt)
+    row["input_row"] = item.row
+    return row
+
+
+def _unsent(
+    client: AlsonaClient, item: _Item, error: AlsonaError | None, dry_run: bool = False
+) -> Attempt:
+    """The attempt of a row that was not sent (invalid, a dry run, or interrupted)."""
+    attempt = Attempt(
+        datetime.now(timezone.utc),
+        "dry-run" if dry_run else client.mode,
+        client.account_id,
+        prepared=item.prepared,
+        error=error,
+    )
+    if item.prepared is not None:
+        attempt.account_id = item.prepared.draft.account_id
+    elif isinstance(item.data, CampaignDraft):
+        attempt.input = item.data.model_dump(mode="json")
+    else:
+        attempt.input = item.data
+    return attempt
+
+
+# -- sending --------------------------------------------------------------------------------
+
+
+class _Run:
+    """One batch on its way: the pool, the pacer, the progress bar and Ctrl-C."""
+
+    def __init__(
+        self,
+        client: AlsonaClient,
+        items: list[_Item],
+        rows: list[dict[str, Any] | None],
+        pacer: Pacer,
+        log: AttemptSink | None,
+        progress: bool,
+    ) -> None:
+        self.client, self.items, self.rows = client, items, rows
+        self.pacer, self.log, self.progress = pacer, log, progress
+        self.failed = 0
+
+    def send(self, send: list[int]) -> None:
+        from tqdm.auto import tqdm
+
+        self.client.set_pool_size(self.pacer.max_workers)
+        bar = tqdm(total=len(send), disable=not self.progress, desc="creating", unit="campaign")
+        pool = ThreadPoolExecutor(self.pacer.max_workers, thread_name_prefix="alsona-bulk")
+        futures: dict[Future[Attempt], int] = {}
+        finished: SimpleQueue[Future[Attempt]] = SimpleQueue()
+        interrupted = False
+        try:
+            for index in send:
+                future = pool.submit(self._one, self.items[index])
+                futures[future] = index
+                future.add_done_callback(finished.put)
+            for _ in range(len(send)):
+                while True:  # a timeout, so that Ctrl-C and the bar stay live
+                    try:
+                        future = finished.get(timeout=0.2)
+                        break
+                    except Empty:
+                        self._show(bar)
+                self._finish(future, futures[future], bar)
+        except KeyboardInterrupt:
+            interrupted = True
+            pool.shutdown(wait=False, cancel_futures=True)
+            try:
+                running = {f for f in futures if not f.cancelled()}
+                while running:  # requests in flight may create campaigns: keep their answers
+                    done, running = wait(running, timeout=0.2)
+                    for future in done:
+                        self._finish(future, futures[future], bar)
+            except KeyboardInterrupt:
+                pass  # a second Ctrl-C: stop waiting for requests in flight
+        finally:
+            pool.shutdown(wait=False)
+            self._show(bar)
+            bar.close()
+        if interrupted:
+            self._after_interrupt(futures)
+
+    def _one(self, item: _Item) -> Attempt:
+        assert item.prepared is not None
+        for _ in range(_ROUNDS):
+            ticket = self.pacer.acquire()
+            try:
+                attempt = self.client.attempt(
+                    item.prepared,
+                    log=self.log,
+                    may_exist=item.may_exist,
+                    on_try=partial(self._seen, ticket),
+                    retry_throttled=False,
+                )
+            finally:
+                self.pacer.release(ticket)
+            if attempt.outcome != "failed" or attempt.http_status not in (429, 503):
+                break
+            # still refused after the client's own retries: nothing was created, so the row
+            # goes round again, at the pace the pacer has learned meanwhile
+        return attempt
+
+    def _seen(
+        self, ticket: Ticket, status: int | None, retry_after: float | None, seconds: float
+    ) -> None:
+        """Every try's answer teaches the pacer (the client's own retries included)."""
+        self.pacer.observe(ticket, status, retry_after=retry_after, latency=seconds)
+
+    def _finish(self, future: Future[Attempt], index: int, bar: Any) -> None:
+        if self.rows[index] is not None or future.cancelled():
+            return
+        item = self.items[index]
+        error = future.exception()
+        if error is None:
+            attempt = future.result()
+        else:  # not an API failure (client.attempt returns those): the pacer or a thread
+            attempt = _unsent(self.client, item, None)
+            attempt.error = AlsonaError(
+                f"unexpected failure ({type(error).__name__}); the campaign may or may not "
+                "exist: feed this frame back to create_campaigns to settle it",
+                maybe_created=True,
+            )
+        self.rows[index] = _row(attempt, item)
+        self.failed += not attempt.ok
+        bar.update(1)
+        self._show(bar)
+
+    def _show(self, bar: Any) -> None:
+        shown = {"pace": self.pacer.describe()}
+        if self.failed:
+            shown["failed"] = str(self.failed)
+        bar.set_postfix(shown, refresh=False)
+
+    def _after_interrupt(self, futures: dict[Future[Attempt], int]) -> None:
+        sent = 0
+        for future, index in futures.items():
+            if self.rows[index] is not None:
+                sent += 1
+                continue
+            error: AlsonaError = (
+                NotSentError("not sent: the batch was interrupted before this row")
+                if future.cancelled() or not future.running()
+                else Interrupted(
+                    "interrupted while in flight: the campaign may or may not exist; feed this "
+                    "frame back to create_campaigns to settle it by asking the server"
+                )
+            )
+            self.rows[index] = _row(
+                _unsent(self.client, self.items[index], error), self.items[index]
+            )
+        notify(
+            f"interrupted: {sent} of {len(futures)} row(s) were sent; the others were not. Pass "
+            "this result frame to create_campaigns again to send the rest."
+        )

@@ -1,0 +1,230 @@
+"""The adaptive pacer of bulk creation: how fast to send, and how many requests at once.
+
+The API's gateway throttles with a token bucket and answers 429 (NOTES 13); its rate is not
+published. ``Pacer`` learns it from the answers, as TCP and the AWS SDKs' adaptive retry
+mode do: additive increase, multiplicative decrease.
+
+* **Spacing.** Until the first refusal nothing is spaced: only ``max_workers`` bounds the
+  work, so an API without a limit goes at full speed. The first 429 or 503 sets the rate to
+  what the server accepted over the last ``window`` seconds; fine answers then raise it
+  quickly (``slow_start`` per answer) until the next refusal, which sets it to ``beta`` x
+  the lower of the rate and what was accepted (the bucket's refill rate, measured) or,
+  when a pause leaves nothing to measure, to ``cut`` x the rate; at most once per round
+  trip (a refusal of a request let through before the last cut says nothing new). From
+  then on each fine answer adds a little (``increase`` x that rate per second): the rate
+  sits just under the limit and probes it now and then.
+  Requests leave one by one at the current rate, from a token bucket of the pacer's own.
+* **Pauses.** ``Retry-After`` holds every new request until it has passed, as the client
+  itself does (which also retries the refused request after it).
+* **Concurrency.** A refusal, or answers far slower than the fastest seen, halve the
+  requests allowed in flight (when a pause ends, every request in flight is retried at
+  once); while requests wait for a slot, fine answers add one per round, up to
+  ``max_workers``.
+* ``max_rate`` (requests per second) caps the rate from the start, for a known limit.
+
+Everything is deterministic: the clock, ``sleep`` and the jitter come in as arguments, so
+tests run it on a fake clock and assert the waits it recorded.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Pacer", "Ticket"]
+
+#: Statuses that mean "too fast": the gateway refused before doing anything.
+THROTTLED = (429, 503)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One request let through: when it was allowed to leave, and after how long a wait."""
+
+    sent_at: float
+    waited: float
+    reserved_at: float
+
+
+class Pacer:
+    """Paces requests to a server whose rate limit is unknown (or known: ``max_rate``).
+
+    Threads call ``acquire()`` before each request (it blocks for a free slot and for the
+    request's turn), ``observe(ticket, status, retry_after=..., latency=...)`` for each
+    answer, and ``release(ticket)`` when done. Thread-safe.
+
+    ``rate`` is the current spacing in requests per second (``None``: not spaced yet),
+    ``limit`` the requests allowed in flight, ``pause_reason`` why new requests wait, if
+    they do. ``waits`` records every wait handed to ``sleep``. Raises ``ValueError`` for a
+    ``max_workers`` below 1 or a ``max_rate`` that is not positive.
+    """
+
+    def __init__(
+        self,
+        max_workers: int = 8,
+        max_rate: float | None = None,
+        *,
+        beta: float = 0.9,
+        increase: float = 0.005,
+        window: float = 0.5,
+        slow_start: float = 8.0,
+        cut: float = 0.7,
+        min_span: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+            raise ValueError(
+                f"max_workers must be a whole number of at least 1, got {max_workers!r}"
+            )
+        if max_rate is not None and (isinstance(max_rate, bool) or not max_rate > 0):
+            raise ValueError(
+                f"max_rate must be a positive number of requests per second, got {max_rate!r}"
+            )
+        self.max_workers = max_workers
+        self.max_rate = float(max_rate) if max_rate is not None else None
+        self.beta = beta
+        self.increase = increase
+        self.window = window
+        self.slow_start = slow_start
+        self.cut = cut
+        self.min_span = min_span
+        self._clock, self._sleep, self._rng = clock, sleep, rng
+        self._cond = threading.Condition()
+        self.rate: float | None = self.max_rate
+        self.limit = float(max_workers)
+        self.in_flight = 0
+        self._next = -math.inf  # when the next request may leave (the pacer's token bucket)
+        self.paused_until = -math.inf
+        self.pause_reason: str | None = None
+        self._ssthresh = math.inf
+        self._last_cut = -math.inf  # requests sent before this do not cut the rate again
+        self._accepted: deque[float] = deque(maxlen=4096)  # when accepted requests left
+        self._fastest = math.inf
+        self._starved = False  # a request waited for a slot since the limit last grew
+        self._started: float | None = None
+        self.waits: list[float] = []
+        self.throttled = 0
+        self.answers = 0
+
+    # -- the two calls around each request -------------------------------------------------
+
+    def acquire(self) -> Ticket:
+        """Wait for a free slot and for this request's turn; return its ticket."""
+        with self._cond:
+            while self.in_flight >= max(1, int(self.limit)):
+                self._starved = True
+                self._cond.wait()
+            self.in_flight += 1
+            ticket = self._reserve(self._clock())
+        if ticket.waited > 0:
+            self._sleep(ticket.waited)
+        return ticket
+
+    def observe(
+        self,
+        ticket: Ticket | None,
+        status: int | None,
+        *,
+        retry_after: float | None = None,
+        latency: float | None = None,
+    ) -> None:
+        """Learn from one answer (``status=None``: none came) to a request let through with
+        ``ticket`` (``None``: a request the pacer did not let through, such as a retry)."""
+        with self._cond:
+            self._learn(ticket or _NO_TICKET, status, retry_after, latency, self._clock())
+
+    def release(self, ticket: Ticket) -> None:
+        """Free the slot ``acquire`` gave ``ticket``."""
+        with self._cond:
+            self.in_flight -= 1
+            self._cond.notify_all()
+
+    # -- what the progress bar shows -------------------------------------------------------
+
+    def describe(self) -> str:
+        """``"18.5/s"``, ``"unpaced"``, or the pause and its reason."""
+        with self._cond:
+            now = self._clock()
+            if self.pause_reason is not None and self.paused_until > now:
+                return f"paused {self.paused_until - now:.1f} s: {self.pause_reason}"
+            return "unpaced" if self.rate is None else f"{self.rate:.1f}/s"
+
+    # -- the rules (called under the lock) -------------------------------------------------
+
+    def _reserve(self, now: float) -> Ticket:
+        if self._started is None:
+            self._started = now
+        at = max(now, self.paused_until, self._next)
+        if self.rate is not None:
+            self._next = at + 1.0 / self.rate
+        wait = at - now
+        if wait > 0:
+            self.waits.append(wait)
+        return Ticket(at, wait, now)
+
+    def _learn(
+        self,
+        ticket: Ticket,
+        status: int | None,
+        retry_after: float | None,
+        latency: float | None,
+        now: float,
+    ) -> None:
+        self.answers += 1
+        if status in THROTTLED:
+            self.throttled += 1
+            if ticket.reserved_at > self._last_cut:  # once per round trip, as TCP does
+                if self.rate is None:  # unpaced until now: what was accepted gives a scale
+                    self.rate = self._measured(now)
+                else:
+                    if self.paused_until < now - self.window:  # no pause in the window
+                        cut = self.beta * min(self.rate, self._measured(now))
+                    else:  # a pause leaves nothing to measure: cut blind, as AWS does
+                        cut = self.cut * self.rate
+                    self._ssthresh = self.rate = max(0.1, cut)
+                # fewer at once, too: the requests in flight all retry when a pause ends
+                self.limit = max(1.0, self.limit / 2)
+                self._last_cut = now
+                self._next = max(self._next, now)  # respace from here at the new rate
+            hold = retry_after if retry_after is not None and retry_after > 0 else None
+            if hold is not None:
+                until = now + hold * (1.0 + 0.1 * self._rng())
+                if until > self.paused_until:
+                    self.paused_until = until
+                    self.pause_reason = f"{status} {_REASONS[status]}, Retry-After {hold:g} s"
+            return
+        if status is None or status >= 500:
+            return  # no answer, or a failure: says nothing about the rate
+        self._accepted.append(now)
+        if latency is not None and latency > 0:
+            self._fastest = min(self._fastest, latency)
+            if latency > 8 * self._fastest + 1.0 and ticket.reserved_at > self._last_cut:
+                self.limit = max(1.0, self.limit / 2)  # answers queue up: fewer at once
+                self._last_cut = now
+                return
+        if self._starved and self.limit < self.max_workers:  # more at once, if they wait
+            self.limit = min(float(self.max_workers), self.limit + 1.0 / self.limit)
+            self._starved = False
+        if self.rate is not None:
+            if self.rate < self._ssthresh:  # not measured yet: double every 1/slow_start s
+                self.rate += self.slow_start
+            else:  # additive increase: ``increase`` x the measured rate, per second
+                self.rate += self.increase * self._ssthresh / self.rate
+            if self.max_rate is not None:
+                self.rate = min(self.rate, self.max_rate)
+
+    def _measured(self, now: float) -> float:
+        """Answers accepted per second over the last ``window`` seconds."""
+        recent = sum(1 for t in self._accepted if t > now - self.window)
+        return max(recent, 1) / self.window
+
+
+_NO_TICKET = Ticket(-math.inf, 0.0, -math.inf)
+_REASONS = {429: "Too Many Requests", 503: "Service Unavailable"}

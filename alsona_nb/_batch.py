@@ -9,6 +9,7 @@ exist is sent again, under its own id, so nothing is created twice.
 
 from __future__ import annotations
 
+import heapq
 import os
 from collections.abc import Hashable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -23,7 +24,7 @@ import pandas as pd
 from ._attempt import Attempt, PreparedCreate
 from ._errors import AlsonaError, Interrupted, InvalidDraftError, NotSentError, notify
 from ._models import CampaignDraft
-from ._pacing import Pacer, Ticket
+from ._pacing import THROTTLED, Pacer, Ticket
 from ._results import ResultsLog, attempt_row, rows_to_frame
 from ._sheet import DraftBatch, InvalidRowsError, SheetRow, drafts_from_frame
 
@@ -265,6 +266,7 @@ class _Run:
         self.client, self.items, self.rows = client, items, rows
         self.pacer, self.log, self.progress = pacer, log, progress
         self.failed = 0
+        self._told: dict[int, float | None] = {}  # each row's last Retry-After
 
     def send(self, send: list[int]) -> None:
         from tqdm.auto import tqdm
@@ -272,31 +274,57 @@ class _Run:
         self.client.set_pool_size(self.pacer.max_workers)
         bar = tqdm(total=len(send), disable=not self.progress, desc="creating", unit="campaign")
         pool = ThreadPoolExecutor(self.pacer.max_workers, thread_name_prefix="alsona-bulk")
-        futures: dict[Future[Attempt], int] = {}
+        latest: dict[int, Future[Attempt]] = {}  # each row's latest try
+        owner: dict[Future[Attempt], int] = {}  # which row a try is for
         finished: SimpleQueue[Future[Attempt]] = SimpleQueue()
+        later: list[tuple[float, int]] = []  # refused rows: when to send them again
+        rounds = dict.fromkeys(send, 0)
         interrupted = False
+
+        def submit(index: int) -> None:
+            rounds[index] += 1
+            future = pool.submit(self._one, index)
+            latest[index] = future
+            owner[future] = index
+            future.add_done_callback(finished.put)
+
         try:
             for index in send:
-                future = pool.submit(self._one, self.items[index])
-                futures[future] = index
-                future.add_done_callback(finished.put)
-            for _ in range(len(send)):
-                while True:  # a timeout, so that Ctrl-C and the bar stay live
-                    try:
-                        future = finished.get(timeout=0.2)
-                        break
-                    except Empty:
-                        self._show(bar)
-                self._finish(future, futures[future], bar)
+                submit(index)
+            left = in_flight = len(send)
+            while left:
+                now = self.pacer.now()
+                while later and later[0][0] <= now:
+                    submit(heapq.heappop(later)[1])
+                    in_flight += 1
+                if later and not in_flight:  # only refused rows left: wait for the first
+                    self.pacer.wait_until(later[0][0])
+                    continue
+                wait_for = min(0.2, max(0.0, later[0][0] - now)) if later else 0.2
+                try:  # a timeout, so that Ctrl-C, the bar and refused rows stay live
+                    future = finished.get(timeout=wait_for)
+                except Empty:
+                    self._show(bar)
+                    continue
+                in_flight -= 1
+                index = owner[future]
+                if self._refused(future) and rounds[index] < _ROUNDS:
+                    # refused before anything was done: nothing was created, so the row goes
+                    # round again after its Retry-After, at the pace learned meanwhile
+                    due = self.pacer.now() + self.pacer.resend_delay(self._told.get(index))
+                    heapq.heappush(later, (due, index))
+                    continue
+                self._finish(future, index, bar)
+                left -= 1
         except KeyboardInterrupt:
             interrupted = True
             pool.shutdown(wait=False, cancel_futures=True)
             try:
-                running = {f for f in futures if not f.cancelled()}
+                running = {f for f in latest.values() if not f.cancelled()}
                 while running:  # requests in flight may create campaigns: keep their answers
                     done, running = wait(running, timeout=0.2)
                     for future in done:
-                        self._finish(future, futures[future], bar)
+                        self._finish(future, owner[future], bar)
             except KeyboardInterrupt:
                 pass  # a second Ctrl-C: stop waiting for requests in flight
         finally:
@@ -304,32 +332,44 @@ class _Run:
             self._show(bar)
             bar.close()
         if interrupted:
-            self._after_interrupt(futures)
+            self._after_interrupt(latest)
 
-    def _one(self, item: _Item) -> Attempt:
+    def _one(self, index: int) -> Attempt:
+        item = self.items[index]
         assert item.prepared is not None
-        for _ in range(_ROUNDS):
-            ticket = self.pacer.acquire()
-            try:
-                attempt = self.client.attempt(
-                    item.prepared,
-                    log=self.log,
-                    may_exist=item.may_exist,
-                    on_try=partial(self._seen, ticket),
-                    retry_throttled=False,
-                )
-            finally:
-                self.pacer.release(ticket)
-            if attempt.outcome != "failed" or attempt.http_status not in (429, 503):
-                break
-            # still refused after the client's own retries: nothing was created, so the row
-            # goes round again, at the pace the pacer has learned meanwhile
+        ticket = self.pacer.acquire()
+        told: list[float | None] = [None]  # the last try's Retry-After
+        try:
+            attempt = self.client.attempt(
+                item.prepared,
+                log=self.log,
+                may_exist=item.may_exist,
+                on_try=partial(self._seen, ticket, told),
+                retry_throttled=False,
+            )
+        finally:
+            self.pacer.release(ticket)
+        self._told[index] = told[0]
         return attempt
 
+    @staticmethod
+    def _refused(future: Future[Attempt]) -> bool:
+        """A throttled try that created nothing (429/503 before anything was done)."""
+        if future.cancelled() or future.exception() is not None:
+            return False
+        attempt = future.result()
+        return attempt.outcome == "failed" and attempt.http_status in THROTTLED
+
     def _seen(
-        self, ticket: Ticket, status: int | None, retry_after: float | None, seconds: float
+        self,
+        ticket: Ticket,
+        told: list[float | None],
+        status: int | None,
+        retry_after: float | None,
+        seconds: float,
     ) -> None:
         """Every try's answer teaches the pacer (the client's own retries included)."""
+        told[0] = retry_after
         self.pacer.observe(ticket, status, retry_after=retry_after, latency=seconds)
 
     def _finish(self, future: Future[Attempt], index: int, bar: Any) -> None:
@@ -357,9 +397,9 @@ class _Run:
             shown["failed"] = str(self.failed)
         bar.set_postfix(shown, refresh=False)
 
-    def _after_interrupt(self, futures: dict[Future[Attempt], int]) -> None:
+    def _after_interrupt(self, latest: dict[int, Future[Attempt]]) -> None:
         sent = 0
-        for future, index in futures.items():
+        for index, future in latest.items():
             if self.rows[index] is not None:
                 sent += 1
                 continue
@@ -375,6 +415,6 @@ class _Run:
                 _unsent(self.client, self.items[index], error), self.items[index]
             )
         notify(
-            f"interrupted: {sent} of {len(futures)} row(s) were sent; the others were not. Pass "
+            f"interrupted: {sent} of {len(latest)} row(s) were sent; the others were not. Pass "
             "this result frame to create_campaigns again to send the rest."
         )

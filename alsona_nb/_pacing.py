@@ -6,19 +6,23 @@ mode do: additive increase, multiplicative decrease.
 
 * **Spacing.** Until the first refusal nothing is spaced: only ``max_workers`` bounds the
   work, so an API without a limit goes at full speed. The first 429 or 503 sets the rate to
-  what the server accepted over the last ``window`` seconds; fine answers then raise it
-  quickly (``slow_start`` per answer) until the next refusal, which sets it to ``beta`` x
-  the lower of the rate and what was accepted (the bucket's refill rate, measured) or,
-  when a pause leaves nothing to measure, to ``cut`` x the rate; at most once per round
-  trip (a refusal of a request let through before the last cut says nothing new). From
-  then on each fine answer adds a little (``increase`` x that rate per second): the rate
-  sits just under the limit and probes it now and then.
-  Requests leave one by one at the current rate, from a token bucket of the pacer's own.
-* **Pauses.** ``Retry-After`` holds every new request until it has passed, as the client
-  itself does (which also retries the refused request after it).
-* **Concurrency.** A refusal, or answers far slower than the fastest seen, halve the
-  requests allowed in flight (when a pause ends, every request in flight is retried at
-  once); while requests wait for a slot, fine answers add one per round, up to
+  what the server accepted lately (over ``window`` seconds, or since the start when that is
+  shorter, but never less than ``min_span``: an opening burst is not a rate); fine answers
+  then raise it by ``slow_start`` a second until the next refusal, which sets it to
+  ``beta`` x the lower of the rate and what was accepted (or, when a long pause leaves
+  nothing to measure, to ``cut`` x the rate); at most once per round trip (a refusal of a
+  request let through before the last cut says nothing new). From then on fine answers add
+  ``increase`` x that rate a second: the rate sits just under the limit and probes it now
+  and then. Requests leave one by one at the current rate, from a token bucket of the
+  pacer's own.
+* **Pauses.** A short ``Retry-After`` (under ``long_pause`` seconds, such as a gateway's
+  token bucket rounding 50 ms up to "1") holds only the refused request, which its worker
+  sends again after it (``resend_delay``), while the others go on at the cut rate: pausing
+  everything for every refusal would leave the bucket's refill unused. A long one (a quota,
+  a restart) holds every new request until it has passed, and halves the requests allowed
+  in flight (all those held leave together when it ends).
+* **Concurrency.** Answers far slower than the fastest seen halve the requests allowed in
+  flight; while requests wait for a slot, fine answers add one per round, up to
   ``max_workers``.
 * ``max_rate`` (requests per second) caps the rate from the start, for a known limit.
 
@@ -70,11 +74,12 @@ class Pacer:
         max_rate: float | None = None,
         *,
         beta: float = 0.9,
-        increase: float = 0.005,
+        increase: float = 0.05,
         window: float = 0.5,
-        slow_start: float = 8.0,
+        slow_start: float = 10.0,
         cut: float = 0.7,
-        min_span: float = 0.5,
+        min_span: float = 0.25,
+        long_pause: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
@@ -95,6 +100,7 @@ class Pacer:
         self.slow_start = slow_start
         self.cut = cut
         self.min_span = min_span
+        self.long_pause = long_pause
         self._clock, self._sleep, self._rng = clock, sleep, rng
         self._cond = threading.Condition()
         self.rate: float | None = self.max_rate
@@ -140,6 +146,26 @@ class Pacer:
         with self._cond:
             self._learn(ticket or _NO_TICKET, status, retry_after, latency, self._clock())
 
+    def resend_delay(self, retry_after: float | None) -> float:
+        """How long a refused request waits before it is sent again: its short
+        ``Retry-After`` (a long one already holds every request), else one spacing step."""
+        if retry_after is not None and retry_after < self.long_pause:
+            return retry_after
+        with self._cond:
+            return 1.0 / self.rate if self.rate else 0.0
+
+    def now(self) -> float:
+        """The pacer's clock."""
+        return self._clock()
+
+    def wait_until(self, moment: float) -> None:
+        """Sleep (the pacer's sleep) until ``moment`` on the pacer's clock."""
+        wait = moment - self._clock()
+        if wait > 0:
+            with self._cond:
+                self.waits.append(wait)
+            self._sleep(wait)
+
     def release(self, ticket: Ticket) -> None:
         """Free the slot ``acquire`` gave ``ticket``."""
         with self._cond:
@@ -154,7 +180,8 @@ class Pacer:
             now = self._clock()
             if self.pause_reason is not None and self.paused_until > now:
                 return f"paused {self.paused_until - now:.1f} s: {self.pause_reason}"
-            return "unpaced" if self.rate is None else f"{self.rate:.1f}/s"
+            pace = "unpaced" if self.rate is None else f"{self.rate:.1f}/s"
+            return pace + (f" (last refusal: {self.pause_reason})" if self.pause_reason else "")
 
     # -- the rules (called under the lock) -------------------------------------------------
 
@@ -189,16 +216,17 @@ class Pacer:
                     else:  # a pause leaves nothing to measure: cut blind, as AWS does
                         cut = self.cut * self.rate
                     self._ssthresh = self.rate = max(0.1, cut)
-                # fewer at once, too: the requests in flight all retry when a pause ends
-                self.limit = max(1.0, self.limit / 2)
                 self._last_cut = now
                 self._next = max(self._next, now)  # respace from here at the new rate
             hold = retry_after if retry_after is not None and retry_after > 0 else None
-            if hold is not None:
+            self.pause_reason = f"{status} {_REASONS[status]}" + (
+                f", Retry-After {hold:g} s" if hold is not None else ""
+            )
+            if hold is not None and hold >= self.long_pause:
                 until = now + hold * (1.0 + 0.1 * self._rng())
-                if until > self.paused_until:
-                    self.paused_until = until
-                    self.pause_reason = f"{status} {_REASONS[status]}, Retry-After {hold:g} s"
+                self.paused_until = max(self.paused_until, until)
+                # fewer at once, too: every request held meanwhile leaves when it ends
+                self.limit = max(1.0, self.limit / 2)
             return
         if status is None or status >= 500:
             return  # no answer, or a failure: says nothing about the rate
@@ -213,17 +241,20 @@ class Pacer:
             self.limit = min(float(self.max_workers), self.limit + 1.0 / self.limit)
             self._starved = False
         if self.rate is not None:
-            if self.rate < self._ssthresh:  # not measured yet: double every 1/slow_start s
-                self.rate += self.slow_start
+            if self.rate < self._ssthresh:  # not measured yet: +slow_start a second
+                self.rate += self.slow_start / self.rate
             else:  # additive increase: ``increase`` x the measured rate, per second
                 self.rate += self.increase * self._ssthresh / self.rate
             if self.max_rate is not None:
                 self.rate = min(self.rate, self.max_rate)
 
     def _measured(self, now: float) -> float:
-        """Answers accepted per second over the last ``window`` seconds."""
-        recent = sum(1 for t in self._accepted if t > now - self.window)
-        return max(recent, 1) / self.window
+        """Answers accepted per second over the last ``window`` seconds (or since the first
+        request, when that is shorter: a burst early on is not spread over a whole window)."""
+        started = self._started if self._started is not None else now
+        span = max(self.min_span, min(self.window, now - started))
+        recent = sum(1 for t in self._accepted if t > now - span)
+        return max(recent, 1) / span
 
 
 _NO_TICKET = Ticket(-math.inf, 0.0, -math.inf)

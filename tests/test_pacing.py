@@ -53,38 +53,52 @@ def test_max_rate_spaces_every_request() -> None:
     assert p.rate == 4.0  # fine answers never raise it past the cap
 
 
-def test_a_refusal_sets_the_rate_from_what_was_accepted_and_pauses() -> None:
+def test_a_refusal_sets_the_rate_from_what_was_accepted() -> None:
     clock = Clock()
-    p = pacer(clock, window=0.5)
+    p = pacer(clock, window=0.5, min_span=0.25)
     for _ in range(5):  # a burst of 5 accepted at once
         send(p, clock)
     send(p, clock, 429, retry_after=1.0)
-    assert p.rate == pytest.approx(10.0)  # 5 accepted over the 0.5 s window
-    assert p.describe() == "paused 1.0 s: 429 Too Many Requests, Retry-After 1 s"
-    ticket = p.acquire()  # held for the Retry-After, then spaced at the new rate
-    assert ticket.waited == pytest.approx(1.0) and clock.slept == pytest.approx([1.0])
+    assert p.rate == pytest.approx(20.0)  # 5 accepted, spread over min_span (0.25 s)
+    assert p.describe() == "20.0/s (last refusal: 429 Too Many Requests, Retry-After 1 s)"
+    # a short Retry-After holds only the refused request; the others are spaced at the rate
+    assert p.resend_delay(1.0) == 1.0 and p.paused_until < clock.now
+    first, second = send(p, clock), send(p, clock)
+    assert second.sent_at - first.sent_at == pytest.approx(1 / p.rate, rel=0.05)
+    assert p.limit == 8.0  # a short refusal keeps the concurrency
+
+
+def test_a_long_retry_after_pauses_everything_and_halves_concurrency() -> None:
+    clock = Clock()
+    p = pacer(clock, max_rate=10.0, long_pause=5.0)
+    send(p, clock, 503, retry_after=30.0)
+    assert p.describe().startswith("paused 30.0 s: 503 Service Unavailable")
+    assert p.resend_delay(30.0) == pytest.approx(1 / p.rate)  # the pause holds it already
+    ticket = p.acquire()
+    assert ticket.waited == pytest.approx(30.0) and p.limit == 4.0
     p.release(ticket)
-    assert p.limit == 4.0  # half as many at once
 
 
 def test_slow_start_then_cut_then_additive_increase() -> None:
     clock = Clock()
-    p = pacer(clock, window=1.0, slow_start=8.0, increase=0.01, beta=0.9)
+    p = pacer(clock, window=1.0, min_span=1.0, slow_start=8.0, increase=0.01, beta=0.9)
     send(p, clock)
-    send(p, clock, 429)  # no Retry-After: no pause
+    send(p, clock, 429)  # no Retry-After: nothing held
     assert p.rate == pytest.approx(1.0)  # one accepted in the last second
+    expected = 1.0
     for _ in range(5):
         send(p, clock)
-    assert p.rate == pytest.approx(41.0)  # not measured yet: +8 per fine answer
+        expected += 8.0 / expected  # not measured yet: +8 a second
+    assert p.rate == pytest.approx(expected)
     send(p, clock, 429)
     measured = p._measured(clock.now)
-    assert p.rate == pytest.approx(0.9 * min(41.0, measured))
+    assert p.rate == pytest.approx(0.9 * min(expected, measured))
     cut = p.rate
     assert cut is not None
     expected = cut
     for _ in range(10):
         send(p, clock)
-        expected += 0.01 * cut / expected  # +1% of the measured rate per second
+        expected += 0.01 * cut / expected  # +1% of the measured rate a second
     assert p.rate == pytest.approx(expected)
     assert clock.slept  # spaced all along
 
@@ -103,14 +117,14 @@ def test_one_cut_per_round_trip() -> None:
         p.release(ticket)
 
 
-def test_503_pauses_and_no_answer_teaches_nothing() -> None:
+def test_no_answer_teaches_nothing_and_503_is_a_refusal() -> None:
     clock = Clock()
     p = pacer(clock, max_rate=10.0)
     send(p, clock, None)  # type: ignore[arg-type]
     assert p.rate == 10.0 and p.limit == 8
     send(p, clock, 503, retry_after=3.0)
-    assert p.describe().startswith("paused 3.0 s: 503 Service Unavailable")
-    assert p.rate is not None and p.rate < 10.0
+    assert p.describe().endswith("(last refusal: 503 Service Unavailable, Retry-After 3 s)")
+    assert p.rate is not None and p.rate < 10.0 and p.throttled == 1
 
 
 def test_concurrency_is_bounded_by_the_limit() -> None:

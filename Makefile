@@ -23,7 +23,8 @@ export UV_PYTHON_DOWNLOADS := never
 # mypy checks tests too, a little less strictly than the package: test functions need no
 # annotations, and a pandas cell read in an assertion is a wide union in pandas-stubs.
 MYPY_TESTS := --allow-untyped-defs --allow-incomplete-defs --allow-untyped-calls \
-	--disable-error-code=union-attr --disable-error-code=operator
+	--disable-error-code=union-attr --disable-error-code=operator \
+	--disable-error-code=comparison-overlap --no-warn-unused-ignores
 
 # The GitHub owner/name the badges and project URLs point at: from the git remote, or given.
 REPO_SLUG ?= $(shell git remote get-url origin 2>/dev/null | sed -E 's#\.git$$##; s#/$$##; s#^.*github\.com[:/]##')

@@ -40,14 +40,14 @@ from playwright.sync_api import expect
 
 if TYPE_CHECKING:
     from _lab import Server
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser, FloatRect, Locator, Page, ViewportSize
 
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = "notebooks/02_campaign_form.ipynb"
 EXAMPLE_NAME = "Q3 founders outreach"  # the draft the notebook loads into the form
 CAMPAIGN_ID = re.compile(r"campaign_[0-9a-f]{20}")
-VIEWPORT = {"width": 1400, "height": 1000}
+VIEWPORT: ViewportSize = {"width": 1400, "height": 1000}
 AA = 4.5  # WCAG AA contrast for text
 
 
@@ -330,7 +330,7 @@ def test_voila_app_creates_nothing_on_load_then_a_campaign(
             form.evaluate("f => f.scrollIntoView()")
             box = form.bounding_box()
             assert box is not None
-            clip = {
+            clip: FloatRect = {
                 "x": 0,
                 "y": 0,
                 "width": 1000,

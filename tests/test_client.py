@@ -396,7 +396,7 @@ def test_list_seats_by_label(client: AlsonaClient, sandbox: Sandbox) -> None:
 def test_keep_alive_reuses_one_connection(client: AlsonaClient, draft: CampaignDraft) -> None:
     for _ in range(5):
         client.create_campaign(draft)
-    pool = client._transport.session.get_adapter(client.base_url + "/").poolmanager
+    pool = client._transport.session.get_adapter(client.base_url + "/").poolmanager  # type: ignore[attr-defined]
     (connection_pool,) = pool.pools._container.values()
     assert connection_pool.num_connections == 1
 

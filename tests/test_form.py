@@ -666,7 +666,7 @@ def test_one_widget_change_rebuilds_once(form: CampaignForm, client: AlsonaClien
         calls += 1
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    client.prepare = counting  # type: ignore[method-assign]
+    client.prepare = counting  # type: ignore[method-assign,assignment]
     form.hour_sliders["monday"].value = (8, 12)
     assert calls == 1
     form.load(DRAFTS[2])  # many widgets at once: one rebuild

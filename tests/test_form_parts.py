@@ -184,7 +184,7 @@ def test_results_table_reads_well() -> None:
         },
         {"when": "10:00:02", "name": None, "seats": [], "campaign_id": None, "kind": "error"},
     ]
-    table = render.results_html(rows)
+    table = render.results_html(rows)  # type: ignore[arg-type]
     assert "<th>Campaign ID</th>" in table and "_" not in re.sub(r"<[^>]+>|campaign_\w+", "", table)
     assert "NA" not in plain(table) and "None" not in plain(table)
     assert 'class="alsona-id"' in table  # one click selects the whole id

@@ -202,7 +202,9 @@ def test_a_mounted_adapter_is_honoured() -> None:
     """Another transport mounted on the session (the sandbox's in-process one) is used."""
 
     class Fixed(requests.adapters.BaseAdapter):
-        def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
+        def send(  # type: ignore[override]
+            self, request: requests.PreparedRequest, **kwargs: object
+        ) -> requests.Response:
             response = requests.Response()
             response.status_code = 201
             response.raw = __import__("io").BytesIO(b"made")

@@ -81,7 +81,7 @@ def untrusted_https() -> Iterator[str]:
     ca.issue_cert("127.0.0.1").configure_cert(context)
 
     def serve(conn: socket.socket) -> None:
-        with contextlib.suppress(OSError, ssl.SSLError):
+        with conn, contextlib.suppress(OSError, ssl.SSLError):  # the handshake fails
             context.wrap_socket(conn, server_side=True).close()
 
     listener = socket.create_server(("127.0.0.1", 0))

@@ -15,6 +15,8 @@ SOURCES := alsona_nb tests benchmarks constraints
 FLOORS_VENV   ?= .venv-floors
 FLOORS_STAMP  := $(FLOORS_VENV)/.installed
 FLOORS_PYTHON ?= $(or $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10))),$(shell command -v $(PYTHON)))
+# One test process per core, each test file kept in one process (its servers are shared there).
+PARALLEL      := -n auto --dist loadfile
 # Fast tests only: no browser, no notebooks, nothing marked slow (the Binder build is slow).
 FAST_TESTS    := -m "not browser and not slow" tests
 # uv never downloads a Python of its own here: the floors use an interpreter on this machine.
@@ -51,7 +53,7 @@ app: $(STAMP) ## the form as a standalone app (Voila: no code shown)
 	$(BIN)/voila $(APP) --port=$(PORT)
 
 test: $(STAMP) lint floors ## lint, the floors step, then every test: unit, notebooks (strict nbval), browser, Binder
-	$(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+	$(BIN)/pytest $(PARALLEL) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy (package strict, tests a little less)
 	$(BIN)/ruff check $(SOURCES)
@@ -72,7 +74,7 @@ $(FLOORS_STAMP): $(STAMP) pyproject.toml constraints/test-tools.txt
 
 floors: $(FLOORS_STAMP) ## the fast tests on the lowest allowed dependency versions (.venv-floors)
 	$(FLOORS_VENV)/bin/python constraints/check_floors.py
-	PYTHONTZPATH= $(FLOORS_VENV)/bin/python -m pytest -q -p no:cacheprovider $(FAST_TESTS)
+	PYTHONTZPATH= $(FLOORS_VENV)/bin/python -m pytest -q -p no:cacheprovider $(PARALLEL) $(FAST_TESTS)
 
 bench: $(STAMP) ## benchmarks against raw requests, measured in the same run
 	$(BIN)/python -m benchmarks

@@ -14,6 +14,27 @@ import trustme
 
 from alsona_nb import AlsonaClient, CampaignDraft, Sandbox, WeeklySchedule
 
+# What a person must never be shown: pydantic's words, or where in the data a problem sits.
+JARGON = (
+    "input should",
+    "validation error",
+    "value error",
+    "field required",
+    "greater than or equal",
+    "less than or equal",
+    "list should have",
+    "should be a valid",
+    "instance of",
+    "errors.pydantic.dev",
+    "[type=",
+    "input_value",
+    "schedule.",
+    "seats.",
+    "campaign.",
+    "should have at least",
+    "traceback",
+)
+
 
 class FakeTime:
     """A clock that only moves when slept on; ``sleeps`` records every wait asked for."""

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import JARGON
 from pydantic import ValidationError
 
 from alsona_nb import (
@@ -31,24 +32,6 @@ from alsona_nb._models import DAYS
 
 SEAT = "seat_6a13e661ecc6a86e3fb7"
 MINTED = re.compile(r"campaign_[0-9a-f]{20}")
-# What a person must never be shown: pydantic's words, or where in the data a problem sits.
-JARGON = (
-    "input should",
-    "validation error",
-    "value error",
-    "field required",
-    "greater than or equal",
-    "less than or equal",
-    "list should have",
-    "should be a valid",
-    "instance of",
-    "errors.pydantic.dev",
-    "[type=",
-    "input_value",
-    "schedule.",
-    "seats.",
-    "campaign.",
-)
 
 
 def make(**changes: Any) -> CampaignDraft:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import JARGON
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -29,26 +30,6 @@ from alsona_nb._models import DAYS
 FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 
-# Pydantic's words and field paths: never in a sentence a person reads.
-JARGON = (
-    "input should",
-    "validation error",
-    "value error",
-    "field required",
-    "greater than or equal",
-    "less than or equal",
-    "list should have",
-    "should be a valid",
-    "should have at least",
-    "instance of",
-    "errors.pydantic.dev",
-    "[type=",
-    "input_value",
-    "schedule.",
-    "seats.",
-    "campaign.",
-    "traceback",
-)
 FIELDS = {"", "schedule", *CampaignDraft.model_fields, *DAYS}
 
 names = st.one_of(

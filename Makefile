@@ -32,7 +32,7 @@ MYPY_TESTS := --allow-untyped-defs --allow-incomplete-defs --allow-untyped-calls
 REPO_SLUG ?= $(shell git remote get-url origin 2>/dev/null | sed -E 's#\.git$$##; s#/$$##; s#^.*github\.com[:/]##')
 
 .DEFAULT_GOAL := help
-.PHONY: help demo app test lint format floors bench sandbox badge dist clean
+.PHONY: help demo app test lint format floors pythons bench sandbox badge dist clean
 
 help: ## this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -76,6 +76,15 @@ floors: $(FLOORS_STAMP) ## the fast tests on the lowest allowed dependency versi
 	$(FLOORS_VENV)/bin/python constraints/check_floors.py
 	PYTHONTZPATH= $(FLOORS_VENV)/bin/python -m pytest -q -p no:cacheprovider $(PARALLEL) $(FAST_TESTS)
 
+pythons: $(STAMP) ## the fast tests on every Python 3.10-3.13 this machine has (newest dependencies)
+	@for py in $(sort $(wildcard $(HOME)/.pyenv/versions/3.1[0-3].*/bin/python3.1[0-3])); do \
+		v=$$(basename $$py); echo "== $$v"; rm -rf .venv-$$v; \
+		$(BIN)/uv venv -q --python $$py .venv-$$v && \
+		$(BIN)/uv pip install -q --python .venv-$$v/bin/python -e '.[test]' && \
+		PYTHONTZPATH= .venv-$$v/bin/python -m pytest -q -p no:cacheprovider $(PARALLEL) $(FAST_TESTS) \
+			|| exit 1; \
+	done
+
 bench: $(STAMP) ## benchmarks against raw requests, measured in the same run
 	$(BIN)/python -m benchmarks
 
@@ -93,4 +102,4 @@ dist: $(STAMP) ## wheel and sdist in dist/ (refused while the badges still say O
 	$(BIN)/python -m build
 
 clean: ## remove the venvs, caches and build output
-	rm -rf $(VENV) $(FLOORS_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts build dist
+	rm -rf $(VENV) $(FLOORS_VENV) .venv-python3.1* .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts build dist

@@ -9,7 +9,6 @@ asks the server (``GET`` by id, NOTES 10) before reporting anything.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
@@ -18,13 +17,22 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pydantic_core
 import requests
-from pydantic import BaseModel, SecretStr, ValidationError
-from urllib3.util import parse_url
+from pydantic import SecretStr, ValidationError
 
+from ._answers import (
+    NOT_REACHED,
+    REFUSED,
+    UNKNOWN_STATUS,
+    error_for,
+    judge_create,
+    read_campaign,
+    retry_after,
+    unreadable_success,
+)
 from ._attempt import Attempt, PreparedCreate
 from ._errors import (
     AlsonaError,
@@ -32,15 +40,14 @@ from ._errors import (
     InvalidDraftError,
     JournalError,
     NotFoundError,
-    TransportError,
     UnexpectedResponseError,
-    error_from_response,
     notify,
 )
 from ._http import Answer, NoAnswer, Outcome, Transport
 from ._models import Campaign, CampaignDraft, mint_campaign_id, problems
 from ._results import AttemptSink, ResultsLog, rows_to_frame
-from ._retry import Pause, RetryPolicy, parse_retry_after
+from ._retry import Pause, RetryPolicy
+from ._settings import DEFAULT_BASE_URL, check_base_url, key_problem
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -48,84 +55,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("alsona_nb")
 
-DEFAULT_BASE_URL = "https://alsona.com"
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
-_REFUSED = (429, 503)  # the gateway refused before doing anything: safe to send again
-_UNKNOWN_STATUS = (500, 502, 504)  # failed somewhere, perhaps after creating
-_NOT_REACHED = ("refused", "dns", "connect_timeout", "proxy")  # worth another try
-_NO_ANSWER_WORDS = {
-    "refused": "could not connect to {url} (connection refused)",
-    "dns": "could not resolve the host of {url}",
-    "connect_timeout": "could not connect to {url} within {t:g} s",
-    "proxy": "could not connect to {url} through the proxy",
-    "tls": "{detail} for {url}; nothing was sent",
-    "timeout": "no full answer from {url} within {t:g} s",
-    "dropped": "the connection to {url} was dropped before a full answer",
-    "too_large": "the answer from {url} was too large to read ({detail})",
-    "error": "the request to {url} failed ({detail})",
-}
-
-
 #: ``on_try(status, retry_after, seconds)``: told after every try of a create.
 TryObserver = Callable[[int | None, float | None, float], object]
-
-
-class _SuccessAnswer(BaseModel):
-    success: bool | None = None
-    campaign: Campaign
-
-
-def _key_problem(key: object) -> str | None:
-    """Why a key cannot be used, in words that never contain the key."""
-    if not isinstance(key, str) or not key.strip():
-        return (
-            "no API key: set ALSONA_API_KEY, pass api_key=, or use alsona_nb.connect() "
-            "for the local sandbox"
-        )
-    if not all(" " < c < "\x7f" for c in key.strip()):
-        return (
-            "the API key holds a character that cannot be sent in an HTTP header (a line "
-            "break, a space, or a non-ASCII character such as a zero-width space or '…' "
-            "pasted along with it); copy the key again"
-        )
-    return None
-
-
-def _is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_base_url(base_url: str) -> str:
-    """The base URL without a trailing slash; refused when the key could leak through it."""
-    if not isinstance(base_url, str) or any(c.isspace() or c == "\\" for c in base_url):
-        raise ValueError("base_url must look like https://host (no spaces or backslashes)")
-    try:
-        connects_to = parse_url(base_url)  # the parser that really connects (urllib3)
-    except ValueError:
-        raise ValueError("base_url must look like https://host") from None
-    split = urlsplit(base_url)
-    if connects_to.scheme not in ("http", "https") or not connects_to.host:
-        raise ValueError("base_url must look like https://host")
-    if connects_to.auth or split.username or split.password or "@" in split.netloc:
-        raise ValueError(
-            "base_url must not hold credentials (user:password@): the API key is the only "
-            "credential, and it comes from ALSONA_API_KEY or api_key="
-        )
-    host = connects_to.host.strip("[]").lower()
-    if host != (split.hostname or "").lower():
-        raise ValueError("base_url is ambiguous: its host reads differently to different parsers")
-    if connects_to.scheme == "http" and not _is_loopback(host):
-        raise ValueError(
-            f"refusing plain http:// to {host}: the API key would cross the network "
-            "unencrypted. Use https://, or http:// only to a loopback address (127.0.0.1)."
-        )
-    return base_url.rstrip("/")
 
 
 class AlsonaClient:
@@ -161,7 +92,7 @@ class AlsonaClient:
         rng: random.Random | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("ALSONA_API_KEY")
-        problem = _key_problem(key)
+        problem = key_problem(key)
         if problem is not None:
             del key, api_key  # not in this frame's locals for a verbose traceback
             raise AuthenticationError(problem)
@@ -175,7 +106,7 @@ class AlsonaClient:
             or any(c.isspace() for c in self.account_id)
         ):
             raise ValueError(f"account_id must be non-empty without whitespace: {account_id!r}")
-        self.base_url = _check_base_url(
+        self.base_url = check_base_url(
             base_url or os.environ.get("ALSONA_BASE_URL") or DEFAULT_BASE_URL
         )
         if mode not in ("live", "sandbox"):
@@ -395,8 +326,8 @@ class AlsonaClient:
             _log_try("POST", prepared.url, outcome, attempt.tries)
             if on_try is not None:
                 status = outcome.status if isinstance(outcome, Answer) else None
-                on_try(status, _retry_after(outcome), time.perf_counter() - started)
-            campaign, verdict = self._judge_create(outcome)
+                on_try(status, retry_after(outcome), time.perf_counter() - started)
+            campaign, verdict = judge_create(outcome)
             if isinstance(outcome, Answer):
                 attempt.http_status = outcome.status
             if campaign is not None:
@@ -406,16 +337,16 @@ class AlsonaClient:
                 return
             unknown = unknown or verdict == "unknown"
             gave_up = ""
-            throttled = isinstance(outcome, Answer) and outcome.status in _REFUSED
+            throttled = isinstance(outcome, Answer) and outcome.status in REFUSED
             if throttled and not retry_throttled:
                 verdict = "final"  # the caller paces and sends it again
             if verdict == "refused" or (verdict == "unknown" and repeatable):
                 decision = self.retry_policy.decide(
-                    attempt.tries, waited, _retry_after(outcome), jitter=self._rng.random()
+                    attempt.tries, waited, retry_after(outcome), jitter=self._rng.random()
                 )
                 if not isinstance(decision, str):
                     waited += decision
-                    if isinstance(outcome, Answer) and outcome.status in _REFUSED:
+                    if isinstance(outcome, Answer) and outcome.status in REFUSED:
                         self._pause.hold(decision)  # every thread of this client waits
                     else:
                         self._sleep(decision)
@@ -423,22 +354,6 @@ class AlsonaClient:
                 gave_up = decision
             self._finish(attempt, prepared, outcome, unknown, gave_up)
             return
-
-    def _judge_create(self, outcome: Outcome) -> tuple[Campaign | None, str]:
-        """A try's verdict: the campaign, or ``refused`` (safe to send again), ``unknown``
-        (it may have been created) or ``final``."""
-        if isinstance(outcome, NoAnswer):
-            if outcome.reached_server:
-                return None, "unknown"
-            return None, "refused" if outcome.kind in _NOT_REACHED else "final"
-        if 200 <= outcome.status < 300:
-            campaign = _read_campaign(outcome.body)
-            return (campaign, "done") if campaign is not None else (None, _success_false(outcome))
-        if outcome.status in _REFUSED:
-            return None, "refused"
-        if outcome.status in _UNKNOWN_STATUS or 500 <= outcome.status < 600:
-            return None, "unknown"
-        return None, "final"
 
     def _finish(
         self,
@@ -492,29 +407,7 @@ class AlsonaClient:
         attempt.settled = "created (confirmed by asking the server after a lost answer)"
 
     def _error(self, outcome: Outcome, note: str, *, maybe_created: bool) -> AlsonaError:
-        if isinstance(outcome, NoAnswer):
-            what = _NO_ANSWER_WORDS.get(outcome.kind, _NO_ANSWER_WORDS["error"]).format(
-                url=self.base_url, t=self.timeout, detail=outcome.detail
-            )
-            return TransportError(what + note, maybe_created=maybe_created)
-        status = outcome.status
-        if 300 <= status < 400:
-            return UnexpectedResponseError(
-                f"the server redirected to {outcome.headers.get('Location')!r}; check base_url "
-                "(redirects are not followed: the key would travel)" + note,
-                status_code=status,
-                maybe_created=maybe_created,
-            )
-        if 200 <= status < 300:
-            return _unreadable_success(outcome, note, maybe_created)
-        return error_from_response(
-            status,
-            outcome.body,
-            outcome.headers.get("Content-Type", ""),
-            note=note,
-            maybe_created=maybe_created,
-            retry_after=_retry_after(outcome),
-        )
+        return error_for(outcome, self.base_url, self.timeout, note, maybe_created=maybe_created)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -530,9 +423,9 @@ class AlsonaClient:
         ):
             raise InvalidDraftError(f"not a campaign id: {campaign_id!r}")
         answer = self._get(f"/campaigns/{quote(campaign_id, safe='')}")
-        campaign = _read_campaign(answer.body)
+        campaign = read_campaign(answer.body)
         if campaign is None:
-            raise _unreadable_success(answer, "", False)
+            raise unreadable_success(answer, "", False)
         return campaign
 
     def list_campaigns(self, *, progress: bool = True) -> pd.DataFrame:
@@ -630,7 +523,7 @@ class AlsonaClient:
                     None,
                 )
             if items is None:
-                raise _unreadable_success(answer, f" (no list of {key} in the answer)", False)
+                raise unreadable_success(answer, f" (no list of {key} in the answer)", False)
             yield items
             last_key = data.get("last_key") if isinstance(data, dict) else None
             if last_key is None:
@@ -652,13 +545,13 @@ class AlsonaClient:
             if isinstance(outcome, Answer) and 200 <= outcome.status < 300:
                 return outcome
             if isinstance(outcome, NoAnswer):
-                retry = outcome.reached_server or outcome.kind in _NOT_REACHED
+                retry = outcome.reached_server or outcome.kind in NOT_REACHED
             else:
-                retry = outcome.status in _REFUSED + _UNKNOWN_STATUS
+                retry = outcome.status in REFUSED + UNKNOWN_STATUS
             note = ""
             if retry:
                 decision = self.retry_policy.decide(
-                    tries, waited, _retry_after(outcome), jitter=self._rng.random()
+                    tries, waited, retry_after(outcome), jitter=self._rng.random()
                 )
                 if not isinstance(decision, str):
                     waited += decision
@@ -785,64 +678,6 @@ def _journal_error(exc: Exception) -> JournalError:
     if isinstance(exc, JournalError):
         return exc
     return JournalError(f"the results log failed ({type(exc).__name__})")
-
-
-def _retry_after(outcome: Outcome) -> float | None:
-    if isinstance(outcome, Answer):
-        return parse_retry_after(outcome.headers.get("Retry-After"))
-    return None
-
-
-def _read_campaign(body: bytes) -> Campaign | None:
-    """The campaign of a success answer, or ``None`` when the answer is not one."""
-    try:
-        answer = _SuccessAnswer.model_validate_json(body)
-    except ValidationError:
-        return None
-    return answer.campaign if answer.success is not False else None
-
-
-def _success_false(answer: Answer) -> str:
-    """A 2xx that is not a readable success: ``final`` when it says ``success: false``
-    (nothing was created), ``unknown`` when it cannot be read."""
-    try:
-        data = json.loads(answer.body)
-    except ValueError:
-        return "unknown"
-    return "final" if isinstance(data, dict) and data.get("success") is False else "unknown"
-
-
-def _unreadable_success(answer: Answer, note: str, maybe_created: bool) -> AlsonaError:
-    text = answer.body.decode("utf-8", errors="replace")
-    excerpt = " ".join(text.split())[:300] or None
-    status = answer.status
-    try:
-        data = json.loads(text) if text.strip() else None
-    except ValueError:
-        return UnexpectedResponseError(
-            "the server answered success but the body is not JSON" + note,
-            status_code=status,
-            maybe_created=maybe_created,
-            body_excerpt=excerpt,
-        )
-    if data is None:
-        what = "the server answered success with an empty body"
-    elif isinstance(data, dict) and data.get("success") is False:
-        message = data.get("message")
-        what = f"the server answered success: false ({message or 'no message'})"
-    elif not isinstance(data, dict) or not isinstance(data.get("campaign"), dict):
-        what = "the server's answer has no campaign in it"
-    else:
-        what = "the server's campaign is missing fields or has invalid ones"
-    return UnexpectedResponseError(
-        what + note,
-        status_code=status,
-        maybe_created=maybe_created,
-        body_excerpt=excerpt,
-        error=data.get("error")
-        if isinstance(data, dict) and isinstance(data.get("error"), str)
-        else None,
-    )
 
 
 def _log_try(method: str, url: str, outcome: Outcome, tries: int) -> None:

@@ -37,18 +37,24 @@ JARGON = (
 
 
 class FakeTime:
-    """A clock that only moves when slept on; ``sleeps`` records every wait asked for."""
+    """A clock that only moves when slept on (or when a test moves ``now``); ``sleeps``
+    records every wait asked for. Calling it, or ``clock()``, reads it. Thread-safe."""
 
     def __init__(self) -> None:
         self.now = 1000.0
         self.sleeps: list[float] = []
+        self._lock = threading.Lock()
 
     def clock(self) -> float:
-        return self.now
+        with self._lock:
+            return self.now
+
+    __call__ = clock
 
     def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.now += max(0.0, seconds)
 
 
 @pytest.fixture(autouse=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import FakeTime
 
 from alsona_nb import (
     AlsonaClient,
@@ -51,23 +51,6 @@ def sheet(**columns: Any) -> pd.DataFrame:
 
 def names_created(sandbox: Sandbox) -> list[str]:
     return sorted(c["name"] for c in sandbox.campaigns.values())
-
-
-class FakeClock:
-    """Shared by the pacer, the client's pause and the sandbox's bucket: sleeping moves it on,
-    so a throttled run takes no real time."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.now += max(0.0, seconds)
 
 
 # -- before anything is sent --------------------------------------------------------------
@@ -244,7 +227,7 @@ def test_progress_bar_shows_the_pace(
 
 
 def test_max_rate_is_honoured_and_nothing_is_refused() -> None:
-    clock = FakeClock()
+    clock = FakeTime()
     with Sandbox(rate=5.0, burst=1, clock=clock) as sandbox:
         client = sandbox.client(timeout=5.0, clock=clock, sleep=clock.sleep)
         pacer = Pacer(1, 5.0, clock=clock, sleep=clock.sleep)
@@ -255,7 +238,7 @@ def test_max_rate_is_honoured_and_nothing_is_refused() -> None:
 
 
 def test_unknown_limit_every_draft_once_and_few_refusals() -> None:
-    clock = FakeClock()
+    clock = FakeTime()
     with Sandbox(rate=20.0, burst=5, clock=clock) as sandbox:
         client = sandbox.client(timeout=5.0, clock=clock, sleep=clock.sleep, max_retries=8)
         pacer = Pacer(4, clock=clock, sleep=clock.sleep)
@@ -286,7 +269,7 @@ REFUSING = [
 
 @pytest.mark.slow
 def test_a_thousand_drafts_through_every_fault_exactly_once() -> None:
-    clock = FakeClock()  # retry and pacing waits take no real time; the stalls do
+    clock = FakeTime()  # retry and pacing waits take no real time; the stalls do
     with Sandbox() as sandbox:
         client = sandbox.client(
             timeout=1.0, max_retries=2, max_retry_wait=5.0, clock=clock, sleep=clock.sleep

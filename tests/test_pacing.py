@@ -6,30 +6,16 @@ import itertools
 import threading
 
 import pytest
+from conftest import FakeTime
 
 from alsona_nb._pacing import Pacer, Ticket
 
 
-class Clock:
-    """A fake clock; ``sleep`` moves it on and records the wait."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-def pacer(clock: Clock, **kw: object) -> Pacer:
+def pacer(clock: FakeTime, **kw: object) -> Pacer:
     return Pacer(clock=clock, sleep=clock.sleep, rng=lambda: 0.0, **kw)  # type: ignore[arg-type]
 
 
-def send(p: Pacer, clock: Clock, status: int = 200, **kw: object) -> Ticket:
+def send(p: Pacer, clock: FakeTime, status: int = 200, **kw: object) -> Ticket:
     ticket = p.acquire()
     p.observe(ticket, status, **kw)  # type: ignore[arg-type]
     p.release(ticket)
@@ -37,24 +23,24 @@ def send(p: Pacer, clock: Clock, status: int = 200, **kw: object) -> Ticket:
 
 
 def test_unpaced_until_the_first_refusal() -> None:
-    clock = Clock()
+    clock = FakeTime()
     p = pacer(clock)
     for _ in range(50):
         send(p, clock)
-    assert clock.slept == [] and p.rate is None and p.describe() == "unpaced"
+    assert clock.sleeps == [] and p.rate is None and p.describe() == "unpaced"
 
 
 def test_max_rate_spaces_every_request() -> None:
-    clock = Clock()
+    clock = FakeTime()
     p = pacer(clock, max_rate=4.0)
     sent = [send(p, clock).sent_at for _ in range(9)]
     assert [round(b - a, 9) for a, b in itertools.pairwise(sent)] == [0.25] * 8
-    assert clock.slept == pytest.approx([0.25] * 8)
+    assert clock.sleeps == pytest.approx([0.25] * 8)
     assert p.rate == 4.0  # fine answers never raise it past the cap
 
 
 def test_a_refusal_sets_the_rate_from_what_was_accepted() -> None:
-    clock = Clock()
+    clock = FakeTime()
     p = pacer(clock, window=0.5, min_span=0.25)
     for _ in range(5):  # a burst of 5 accepted at once
         send(p, clock)
@@ -69,7 +55,7 @@ def test_a_refusal_sets_the_rate_from_what_was_accepted() -> None:
 
 
 def test_a_long_retry_after_pauses_everything_and_halves_concurrency() -> None:
-    clock = Clock()
+    clock = FakeTime()
     p = pacer(clock, max_rate=10.0, long_pause=5.0)
     send(p, clock, 503, retry_after=30.0)
     assert p.describe().startswith("paused 30.0 s: 503 Service Unavailable")
@@ -80,7 +66,7 @@ def test_a_long_retry_after_pauses_everything_and_halves_concurrency() -> None:
 
 
 def test_slow_start_then_cut_then_additive_increase() -> None:
-    clock = Clock()
+    clock = FakeTime()
     p = pacer(clock, window=1.0, min_span=1.0, slow_start=8.0, increase=0.01, beta=0.9)
     send(p, clock)
     send(p, clock, 429)  # no Retry-After: nothing held
@@ -100,12 +86,12 @@ def test_slow_start_then_cut_then_additive_increase() -> None:
         send(p, clock)
         expected += 0.01 * cut / expected  # +1% of the measured rate a second
     assert p.rate == pytest.approx(expected)
-    assert clock.slept  # spaced all along
+    assert clock.sleeps  # spaced all along
 
 
 def test_one_cut_per_round_trip() -> None:
     """Refusals of requests that left before the last cut say nothing new."""
-    clock = Clock()
+    clock = FakeTime()
     p = pacer(clock, max_rate=50.0)
     early = [p.acquire() for _ in range(4)]
     p.observe(early[0], 429)
@@ -118,7 +104,7 @@ def test_one_cut_per_round_trip() -> None:
 
 
 def test_no_answer_teaches_nothing_and_503_is_a_refusal() -> None:
-    clock = Clock()
+    clock = FakeTime()
     p = pacer(clock, max_rate=10.0)
     send(p, clock, None)  # type: ignore[arg-type]
     assert p.rate == 10.0 and p.limit == 8
@@ -128,7 +114,7 @@ def test_no_answer_teaches_nothing_and_503_is_a_refusal() -> None:
 
 
 def test_concurrency_is_bounded_by_the_limit() -> None:
-    clock = Clock()
+    clock = FakeTime()
     p = pacer(clock, max_workers=3)
     held = [p.acquire() for _ in range(3)]
     got: list[Ticket] = []
@@ -142,7 +128,7 @@ def test_concurrency_is_bounded_by_the_limit() -> None:
 
 
 def test_slow_answers_halve_concurrency() -> None:
-    clock = Clock()
+    clock = FakeTime()
     p = pacer(clock, max_workers=8)
     send(p, clock, latency=0.05)
     send(p, clock, latency=3.0)  # 60x slower: the server queues

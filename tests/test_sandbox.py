@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from conftest import FakeTime
 
 import alsona_nb.sandbox._server as server_module
 from alsona_nb import CampaignDraft
@@ -73,14 +74,6 @@ def eventually(check: Callable[[], bool], within: float = 20.0) -> bool:
             return False
         time.sleep(0.01)
     return True
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 # -- create -------------------------------------------------------------------------------
@@ -333,7 +326,7 @@ def test_requests_are_counted_by_method_and_answers_by_status(
 
 
 def test_throttle_is_a_token_bucket_on_an_injected_clock(draft: CampaignDraft) -> None:
-    clock = FakeClock()
+    clock = FakeTime()
     with Sandbox(rate=2.0, burst=3, clock=clock) as sb:
         assert (sb.rate, sb.burst) == (2.0, 3)
         statuses = [post(sb, body_for(sb, draft)).status_code for _ in range(3)]
@@ -352,7 +345,7 @@ def test_throttle_is_a_token_bucket_on_an_injected_clock(draft: CampaignDraft) -
 
 
 def test_retry_after_is_whole_seconds_and_throttle_can_change(draft: CampaignDraft) -> None:
-    clock = FakeClock()
+    clock = FakeTime()
     with Sandbox(clock=clock) as sb:
         assert sb.rate is None
         sb.throttle(0.25, burst=1)
@@ -367,7 +360,7 @@ def test_retry_after_is_whole_seconds_and_throttle_can_change(draft: CampaignDra
 
 
 def test_reset_forgets_everything_and_restores_the_settings(draft: CampaignDraft) -> None:
-    clock = FakeClock()
+    clock = FakeTime()
     with Sandbox(rate=5.0, burst=2, page_size=7, clock=clock) as sb:
         post(sb, body_for(sb, draft))
         post(sb, body_for(sb, draft))

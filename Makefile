@@ -3,12 +3,27 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Two stamps: the demo needs the package with JupyterLab, Notebook 7 and Voila (`.[lab]`); the
+# contributors' tools (pyproject.toml's [dependency-groups], pip >= 25.1) come with `make test`.
+LAB_STAMP := $(VENV)/.installed-lab
+DEV_STAMP := $(VENV)/.installed-dev
 # JupyterLab refuses to run as root unless told; these machines run as root (Voila does not ask).
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PORT ?= 8888
-APP  := $(or $(wildcard notebooks/app.ipynb),notebooks/02_campaign_form.ipynb)
-SOURCES := alsona_nb tests benchmarks constraints
+# `make sandbox` keeps its own default port (8765) unless PORT= is given.
+SANDBOX_PORT := $(if $(filter command line environment,$(origin PORT)),$(PORT),8765)
+FORM := notebooks/02_campaign_form.ipynb
+APP  := $(or $(wildcard notebooks/app.ipynb),$(FORM))
+SOURCES := alsona_nb tests benchmarks constraints hatch_build.py
+# Jupyter serves this directory, so a printed path is the notebook's path in the repository.
+SERVE := --ServerApp.root_dir=. --ServerApp.ip=127.0.0.1 --port=$(PORT) --ServerApp.port_retries=0
+# Voila (`make app`, and Binder's jupyter_server) shuts down a kernel left idle this many seconds
+# with no page connected (every closed page left one running); an open page's kernel stays.
+# binder/jupyter_server_config.json says the same (tests/test_binder.py checks they agree).
+CULL_IDLE     ?= 600
+CULL_INTERVAL ?= 60
+CULL := --MappingKernelManager.cull_idle_timeout=$(CULL_IDLE) \
+	--MappingKernelManager.cull_interval=$(CULL_INTERVAL) --MappingKernelManager.cull_connected=False
 
 # The floors step: the lowest versions pyproject.toml allows, on the oldest Python the project
 # supports when this machine has one (pyenv keeps them under ~/.pyenv), else on $(PYTHON).
@@ -32,72 +47,95 @@ MYPY_TESTS := --allow-untyped-defs --allow-incomplete-defs --allow-untyped-calls
 REPO_SLUG ?= $(shell git remote get-url origin 2>/dev/null | sed -E 's#\.git$$##; s#/$$##; s#^.*github\.com[:/]##')
 
 .DEFAULT_GOAL := help
-.PHONY: help demo app test lint format floors pythons bench sandbox badge dist clean
+.PHONY: help demo notebook app test test-fast lint format floors pythons bench sandbox badge dist clean
 
 help: ## this list
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z_-]*:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+$(LAB_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,lab]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install -q --upgrade 'pip>=25.1'
+	$(BIN)/python -m pip install -q -e '.[lab]'
+	touch $@
 
-demo: $(STAMP) ## JupyterLab on the campaign form (the local sandbox when ALSONA_API_KEY is unset)
+$(DEV_STAMP): $(LAB_STAMP) pyproject.toml
+	$(BIN)/python -m pip install -q --group dev
+	touch $@
+
+demo: $(LAB_STAMP) ## JupyterLab on the campaign form (PORT=8888; the local sandbox when ALSONA_API_KEY is unset)
 	@TOKEN=$$($(BIN)/python -c "import secrets; print(secrets.token_hex(16))"); \
-	echo "Open the form: http://127.0.0.1:$(PORT)/lab/tree/notebooks/02_campaign_form.ipynb?token=$$TOKEN"; \
-	$(BIN)/jupyter lab notebooks/02_campaign_form.ipynb --ServerApp.ip=127.0.0.1 --port=$(PORT) \
-		--ServerApp.port_retries=0 --IdentityProvider.token=$$TOKEN $(ROOT_FLAG)
+	echo "Open the form: http://127.0.0.1:$(PORT)/lab/tree/$(FORM)?token=$$TOKEN"; \
+	$(BIN)/jupyter lab $(FORM) $(SERVE) --IdentityProvider.token=$$TOKEN $(ROOT_FLAG)
 
-app: $(STAMP) ## the form as a standalone app (Voila: no code shown)
-	$(BIN)/voila $(APP) --port=$(PORT)
+notebook: $(LAB_STAMP) ## the same in Notebook 7 (PORT=8888)
+	@TOKEN=$$($(BIN)/python -c "import secrets; print(secrets.token_hex(16))"); \
+	echo "Open the form: http://127.0.0.1:$(PORT)/notebooks/$(FORM)?token=$$TOKEN"; \
+	$(BIN)/jupyter notebook $(FORM) $(SERVE) --IdentityProvider.token=$$TOKEN $(ROOT_FLAG)
 
-test: $(STAMP) lint floors ## lint, the floors step, then every test: unit, notebooks (strict nbval), browser, Binder
+app: $(LAB_STAMP) ## the form as a standalone app (Voila: no code shown; PORT=8888)
+	@echo "Open the app: http://127.0.0.1:$(PORT)/"
+	$(BIN)/voila $(APP) --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser $(CULL)
+
+test: $(DEV_STAMP) lint floors ## lint, the floors step, then every test: unit, notebooks (strict nbval), browser, Binder
 	$(BIN)/pytest $(PARALLEL) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
 
-lint: $(STAMP) ## ruff check, ruff format --check, mypy (package strict, tests a little less)
+test-fast: $(DEV_STAMP) ## the contributors' loop (about 30 s): no browser, no Binder, no notebooks
+	$(BIN)/pytest -q -p no:cacheprovider $(PARALLEL) $(FAST_TESTS)
+
+lint: $(DEV_STAMP) ## ruff check, ruff format --check, mypy (package strict, tests a little less)
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy
 	$(BIN)/mypy $(MYPY_TESTS) tests
 
-format: $(STAMP) ## ruff format and ruff's safe fixes over the sources
+format: $(DEV_STAMP) ## ruff format and ruff's safe fixes over the sources
 	$(BIN)/ruff format $(SOURCES)
 	$(BIN)/ruff check --fix $(SOURCES)
 
-$(FLOORS_STAMP): $(STAMP) pyproject.toml constraints/test-tools.txt
+# The extras' floors too (excel); constraints/colab.txt holds the floors' neighbours that are
+# not our direct dependencies (Colab's numpy beside its pandas).
+$(FLOORS_STAMP): $(DEV_STAMP) pyproject.toml constraints/test-tools.txt constraints/colab.txt
 	rm -rf $(FLOORS_VENV)
 	$(BIN)/uv venv -q --python $(FLOORS_PYTHON) $(FLOORS_VENV)
 	$(BIN)/uv pip install -q --python $(FLOORS_VENV)/bin/python --resolution lowest-direct \
-		-e . -r constraints/test-tools.txt
+		-e '.[excel]' -r constraints/test-tools.txt -c constraints/colab.txt
 	touch $(FLOORS_STAMP)
 
 floors: $(FLOORS_STAMP) ## the fast tests on the lowest allowed dependency versions (.venv-floors)
-	$(FLOORS_VENV)/bin/python constraints/check_floors.py
+	$(FLOORS_VENV)/bin/python constraints/check_floors.py --extra excel
 	PYTHONTZPATH= $(FLOORS_VENV)/bin/python -m pytest -q -p no:cacheprovider $(PARALLEL) $(FAST_TESTS)
 
-pythons: $(STAMP) ## the fast tests on every Python 3.10-3.13 this machine has (newest dependencies)
+pythons: $(DEV_STAMP) ## the fast tests on every Python 3.10-3.13 this machine has (newest dependencies)
 	@for py in $(sort $(wildcard $(HOME)/.pyenv/versions/3.1[0-3].*/bin/python3.1[0-3])); do \
 		v=$$(basename $$py); echo "== $$v"; rm -rf .venv-$$v; \
 		$(BIN)/uv venv -q --python $$py .venv-$$v && \
-		$(BIN)/uv pip install -q --python .venv-$$v/bin/python -e '.[test]' && \
+		$(BIN)/uv pip install -q --python .venv-$$v/bin/python -e '.[excel]' --group test && \
 		PYTHONTZPATH= .venv-$$v/bin/python -m pytest -q -p no:cacheprovider $(PARALLEL) $(FAST_TESTS) \
 			|| exit 1; \
 	done
 
-bench: $(STAMP) ## benchmarks against raw requests, measured in the same run
+bench: $(LAB_STAMP) ## benchmarks against raw requests, measured in the same run
 	$(BIN)/python -m benchmarks
 
-sandbox: $(STAMP) ## a sandbox server in this shell, for curl or another process
-	$(BIN)/python -m alsona_nb.sandbox --port 8765
+sandbox: $(LAB_STAMP) ## a sandbox server in this shell, for curl or another process (PORT=8765)
+	$(BIN)/python -m alsona_nb.sandbox --port $(SANDBOX_PORT)
 
-badge: ## point the badges and project URLs at REPO_SLUG (default: from `git remote get-url origin`)
+# Only a GitHub owner/name: the badges, the picture and the project URLs are GitHub, mybinder
+# and raw.githubusercontent links. Whatever owner/name they carry now (OWNER, or an earlier
+# slug) is replaced, so running it again with another slug repairs them.
+SLUG_RE  := ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$$
+SLUG_OLD := [A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+
+
+badge: ## point the badges and project URLs at REPO_SLUG=owner/name (default: the GitHub origin)
 	@test -n "$(REPO_SLUG)" || { echo "no git remote 'origin': run make badge REPO_SLUG=owner/name"; exit 1; }
-	sed -i -E 's#(mybinder\.org/v2/gh/|raw\.githubusercontent\.com/|github\.com/)[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/(HEAD|issues|blob|commits|tree)#\1$(REPO_SLUG)/\2#g; s#(github\.com/)[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(["\#)])#\1$(REPO_SLUG)\2#g' README.md pyproject.toml
+	@printf '%s\n' '$(REPO_SLUG)' | grep -Eq '$(SLUG_RE)' || { \
+		echo "REPO_SLUG='$(REPO_SLUG)' is not a GitHub owner/name (is origin on GitHub?):"; \
+		echo "run make badge REPO_SLUG=owner/name"; exit 1; }
+	sed -i -E 's#(mybinder\.org/v2/gh/|raw\.githubusercontent\.com/|github\.com/)$(SLUG_OLD)/(HEAD|issues|blob|commits|tree)#\1$(REPO_SLUG)/\2#g; s#(github\.com/)$(SLUG_OLD)(["\#)])#\1$(REPO_SLUG)\2#g' README.md pyproject.toml
 	@grep -n "$(REPO_SLUG)" README.md pyproject.toml
 
-dist: $(STAMP) ## wheel and sdist in dist/ (refused while the badges still say OWNER)
-	@! grep -n "OWNER/" README.md pyproject.toml || { echo "run make badge first"; exit 1; }
+# hatch_build.py refuses the OWNER/ placeholder in any release build (python -m build too).
+dist: $(DEV_STAMP) ## wheel and sdist in dist/ (refused while the badges still say OWNER)
 	rm -rf dist
 	$(BIN)/python -m build
 

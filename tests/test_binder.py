@@ -16,6 +16,7 @@ it is there (it links from its cache: seconds), requirements.txt with pip and it
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -82,6 +83,24 @@ def test_binder_moves_notebook_with_jupyterlab() -> None:
     assert {"notebook", "jupyterlab"} <= set(base), "the base pins lost notebook or jupyterlab"
     if pinned.get("jupyterlab", base["jupyterlab"]) != base["jupyterlab"]:
         assert "notebook" in pinned, "jupyterlab is pinned past the base without notebook"
+
+
+CULLING = ("cull_idle_timeout", "cull_interval", "cull_connected")
+
+
+def test_binder_and_make_app_cull_idle_kernels_alike() -> None:
+    """Every closed Voila page leaves a kernel: both Binder's server and `make app` cull them."""
+    config = json.loads((BINDER / "jupyter_server_config.json").read_text())
+    binder = config["MappingKernelManager"]
+    assert set(binder) == set(CULLING), binder
+    assert binder["cull_idle_timeout"] > 0 and 0 < binder["cull_interval"] <= 300, binder
+    assert binder["cull_connected"] is False, "an open page's kernel must stay"
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(rf"^CULL_IDLE\s*\?= {binder['cull_idle_timeout']}$", makefile, re.M)
+    assert re.search(rf"^CULL_INTERVAL\s*\?= {binder['cull_interval']}$", makefile, re.M)
+    app = makefile.split("\napp:", 1)[1].split("\n\n", 1)[0]
+    assert "$(CULL)" in app, "make app does not pass the culling options to voila"
+    assert "--MappingKernelManager.cull_connected=False" in makefile
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> str:
@@ -155,6 +174,11 @@ def test_binder_environment_runs_every_notebook(tmp_path: Path) -> None:
     _run(["bash", "binder/postBuild"], repo, env, 300)
     built = time.monotonic() - started
     _run([python, "-m", "pip", "check"], repo, env, 120)
+    # postBuild's culling settings are where Binder's jupyter_server reads them.
+    shown = _run([python, "-m", "jupyter", "server", "--show-config"], repo, env, 120)
+    wanted = json.loads((BINDER / "jupyter_server_config.json").read_text())
+    for name, value in wanted["MappingKernelManager"].items():
+        assert re.search(rf"\.{name} = {value!r}", shown), f"{name} not configured:\n{shown}"
 
     # The package came from postBuild's install, not from the source tree beside it.
     code = "import alsona_nb; print(alsona_nb.__file__)"

@@ -9,15 +9,18 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ._attempt import Attempt, PreparedCreate
+from ._attempt import Action, Attempt, Outcome, PreparedCreate, PreparedDelete, PreparedUpdate
 from ._client import AlsonaClient
 from ._connect import connect, local_sandbox
 from ._errors import (
     AlsonaError,
     AlsonaWarning,
+    APIError,
     AuthenticationError,
     BadRequestError,
-    Interrupted,
+    BatchInterruptedError,
+    ConflictError,
+    InputError,
     InvalidDraftError,
     JournalError,
     NotFoundError,
@@ -26,6 +29,7 @@ from ._errors import (
     RateLimitError,
     ServerError,
     TransportError,
+    TransportKind,
     UnexpectedResponseError,
 )
 from ._models import (
@@ -49,31 +53,40 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._batch import create_campaigns
+    from ._manage import CampaignPlan, fix_zone_drift, plan_campaigns, zone_drift
     from ._sheet import DraftBatch, InvalidRowsError, drafts_from_frame, read_campaigns_csv
     from .form import CampaignForm
 
 __all__ = [
+    "APIError",
+    "Action",
     "AlsonaClient",
     "AlsonaError",
     "AlsonaWarning",
     "Attempt",
     "AuthenticationError",
     "BadRequestError",
+    "BatchInterruptedError",
     "Campaign",
     "CampaignDraft",
     "CampaignForm",
+    "CampaignPlan",
     "CampaignStatus",
+    "ConflictError",
     "DayWindow",
     "DraftBatch",
     "Fault",
-    "Interrupted",
+    "InputError",
     "InvalidDraftError",
     "InvalidRowsError",
     "JournalError",
     "NotFoundError",
     "NotSentError",
+    "Outcome",
     "PermissionDeniedError",
     "PreparedCreate",
+    "PreparedDelete",
+    "PreparedUpdate",
     "RateLimitError",
     "ResultsLog",
     "RetryPolicy",
@@ -81,6 +94,7 @@ __all__ = [
     "SandboxAdapter",
     "ServerError",
     "TransportError",
+    "TransportKind",
     "UnexpectedResponseError",
     "WeeklySchedule",
     "ZoneOffset",
@@ -89,10 +103,13 @@ __all__ = [
     "create_campaigns",
     "describe_errors",
     "drafts_from_frame",
+    "fix_zone_drift",
     "local_sandbox",
     "mint_campaign_id",
+    "plan_campaigns",
     "problems",
     "read_campaigns_csv",
+    "zone_drift",
     "zone_offset",
 ]
 
@@ -104,6 +121,10 @@ _LAZY: dict[str, str] = {
     "drafts_from_frame": "._sheet",
     "read_campaigns_csv": "._sheet",
     "create_campaigns": "._batch",
+    "CampaignPlan": "._manage",
+    "plan_campaigns": "._manage",
+    "zone_drift": "._manage",
+    "fix_zone_drift": "._manage",
 }
 
 

@@ -1,15 +1,19 @@
 """The batch runner: many campaigns, each created exactly once, at the pace the API allows.
 
 ``create_campaigns`` prepares every input first (ids minted, nothing sent while any row is
-invalid), then sends through a thread pool paced by ``Pacer`` (``_pacing.py``), and returns
-one result row per input, in input order. A result frame or a journal fed back is first
-settled by asking the server (``client.reconcile``); then only what the server says does not
-exist is sent again, under its own id, so nothing is created twice.
+invalid), journals the whole batch (every row's id and exact body) before the first request,
+then sends through a thread pool paced by ``Pacer`` (``_pacing.py``), and returns one result
+row per input, in input order. A result frame or a journal fed back is first settled by asking
+the server (``client.reconcile``); then only what the server says does not exist is sent
+again, under its own id and (from a journal) with its journalled bytes, so nothing is created
+twice and nothing queued is dropped. ``send_prepared`` is the same engine for any prepared
+calls (a plan's creates and updates).
 """
 
 from __future__ import annotations
 
 import heapq
+import json
 import os
 from collections.abc import Hashable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -21,23 +25,30 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._attempt import Attempt, PreparedCreate
-from ._errors import AlsonaError, Interrupted, InvalidDraftError, NotSentError, notify
+from ._attempt import Attempt, AttemptSink, Outcome, Prepared, PreparedCreate
+from ._errors import (
+    AlsonaError,
+    BatchInterruptedError,
+    InvalidDraftError,
+    JournalError,
+    NotSentError,
+    notify,
+)
 from ._models import CampaignDraft
 from ._pacing import THROTTLED, Pacer, Ticket
-from ._results import ResultsLog, attempt_row, rows_to_frame
+from ._prepare import campaigns_url
+from ._results import ResultsLog, attempt_row, row_body, rows_to_frame
 from ._sheet import DraftBatch, InvalidRowsError, SheetRow, drafts_from_frame
 
 if TYPE_CHECKING:
     from ._client import AlsonaClient
-    from ._results import AttemptSink
 
-__all__ = ["create_campaigns"]
+__all__ = ["create_campaigns", "send_prepared"]
 
 #: How many times a row is sent while the gateway answers 429/503 (each try goes through the
 #: pacer, which honours Retry-After; a refused try created nothing).
 _ROUNDS = 8
-_FIELDS = ("name", "seats", "status", "schedule", "timezone", "campaign_id", "account_id")
+_FIELDS = ("name", "seats", "status", "schedule", "timezone", "zone", "campaign_id", "account_id")
 
 
 @dataclass
@@ -46,10 +57,11 @@ class _Item:
 
     row: Hashable
     data: Any = None  # a draft or a dict, before preparing
-    prepared: PreparedCreate | None = None
+    prepared: Prepared | None = None
     problems: list[tuple[str, Any, str]] = field(default_factory=list)
     kept: dict[str, Any] | None = None  # a finished result row carried over unchanged
     may_exist: bool = False  # an earlier try under this id may have created it
+    attempt_id: str | None = None  # the journal row this item continues
 
 
 def create_campaigns(
@@ -70,33 +82,59 @@ def create_campaigns(
     ``drafts``: drafts or dicts, a sheet DataFrame, a ``DraftBatch``, or what an earlier run
     left: its result frame, its ``ResultsLog`` or the path of its journal. Those are first
     settled by asking the server (``client.reconcile``); rows that succeeded are kept, and
-    only rows the server says do not exist are sent again, under their own id. A row whose
-    id the server chose (``mint_ids=False``) and whose outcome is unknown is held back
-    (an ``AlsonaWarning`` says so) unless ``retry_unknown=True``.
+    only rows the server says do not exist (or that were queued and never sent) are sent
+    again, under their own id; from a journal, with the very bytes journalled, and the
+    journal goes on being written. A row whose id the server chose (``mint_ids=False``) and
+    whose outcome is unknown is held back (an ``AlsonaWarning`` says so) unless
+    ``retry_unknown=True``.
 
     Everything is prepared first: if a row is invalid nothing is sent and
     ``InvalidRowsError`` (an ``InvalidDraftError``, with ``.report``) is raised, unless
-    ``skip_invalid=True`` (those rows come back as ``NotSentError``). Up to ``max_workers``
-    requests run at once, paced from the answers (429/503, ``Retry-After``, latency) or
-    capped at ``max_rate`` requests a second when the limit is known; a row still refused
-    after the client's retries goes round again (nothing was created). The progress bar
-    shows the rate and any pause. ``log`` gets every attempt. ``dry_run=True`` prepares
-    and returns the rows without sending. Ctrl-C stops the batch: requests in flight
-    finish, the rest come back as ``NotSentError`` (``Interrupted`` if a second Ctrl-C
-    left one in flight); feed the frame in again to finish.
+    ``skip_invalid=True`` (those rows come back "not sent"). With a journal, the whole batch
+    is journalled before the first request. Up to ``max_workers`` requests run at once,
+    paced from the answers (429/503, ``Retry-After``, latency) or capped at ``max_rate``
+    requests a second when the limit is known; a row still refused after the client's
+    retries goes round again (nothing was created). ``dry_run=True`` prepares and returns
+    the rows without sending. Ctrl-C stops the batch: requests in flight finish, the rest
+    come back "not sent" (``BatchInterruptedError`` if a second Ctrl-C left one in flight);
+    feed the frame or the journal in again to finish.
 
     The frame has the ``ResultsLog`` columns plus ``input_row`` (the input's row label).
     ``pacer`` replaces the pacer built from ``max_workers`` and ``max_rate`` (for tests: one
-    on a fake clock). Raises ``ValueError`` for bad options, ``TypeError`` for input it cannot read.
+    on a fake clock). Raises ``ValueError`` for bad options, ``TypeError`` for input it
+    cannot read, ``InvalidRowsError``, ``JournalError`` when the batch cannot be journalled.
     """
     if pacer is None:
         pacer = Pacer(max_workers, max_rate)  # checks both options
-    items = _collect(client, drafts, retry_unknown)
+    if isinstance(drafts, (ResultsLog, str, os.PathLike)):
+        journal = drafts if isinstance(drafts, ResultsLog) else _journal(drafts)
+        items = _from_results(client, client.reconcile(journal), retry_unknown, journal)
+        if log is None and not journal.read_only:
+            log = journal  # resuming a journal goes on writing it
+    elif isinstance(drafts, pd.DataFrame) and {"ok", "outcome"} <= set(drafts.columns):
+        items = _from_results(client, client.reconcile(drafts), retry_unknown, None)
+    else:
+        items = _from_drafts(drafts)
     for item in items:
         _prepare(client, item)
     bad = DraftBatch([SheetRow(i.row, None, problems=i.problems) for i in items if i.problems])
     if bad.items and not skip_invalid:
         raise InvalidRowsError(bad.report)
+    return send_prepared(client, items, pacer=pacer, log=log, progress=progress, dry_run=dry_run)
+
+
+def send_prepared(
+    client: AlsonaClient,
+    items: list[_Item],
+    *,
+    pacer: Pacer,
+    log: AttemptSink | None,
+    progress: bool,
+    dry_run: bool = False,
+    verb: str = "creating",
+) -> pd.DataFrame:
+    """Send prepared items (creates, updates, deletes) at the pace the API allows: the whole
+    batch journalled first, one result row per item, in order."""
     rows: list[dict[str, Any] | None] = [None] * len(items)
     send: list[int] = []
     for index, item in enumerate(items):
@@ -105,13 +143,18 @@ def create_campaigns(
         elif item.problems:
             reasons = "; ".join(f"{col}: {why}" for col, _, why in item.problems)
             error = NotSentError(f"invalid, not sent: {reasons}")
-            rows[index] = _row(_unsent(client, item, error, dry_run), item)
+            rows[index] = _row(_unsent(client, item, error), item)
         elif dry_run:
-            rows[index] = _row(_unsent(client, item, None, dry_run), item)
+            rows[index] = _row(_unsent(client, item, NotSentError("dry run: not sent")), item)
         else:
             send.append(index)
+    if send and log is not None and hasattr(log, "queue"):
+        queued = [_unsent(client, items[i], None) for i in send]
+        log.queue(queued)  # raises JournalError: then nothing is sent
+        for index, attempt in zip(send, queued, strict=True):
+            items[index].attempt_id = attempt.attempt_id
     if send:
-        _Run(client, items, rows, pacer, log, progress).send(send)
+        _Run(client, items, rows, pacer, log, progress, verb).send(send)
     done = [r for r in rows if r is not None]
     frame = rows_to_frame(done)
     frame.insert(0, "input_row", [r["input_row"] for r in done])
@@ -121,18 +164,22 @@ def create_campaigns(
 # -- what to send ---------------------------------------------------------------------------
 
 
-def _collect(client: AlsonaClient, source: Any, retry_unknown: bool) -> list[_Item]:
+def _journal(path: str | os.PathLike[str]) -> ResultsLog:
+    try:
+        return ResultsLog(path)
+    except JournalError:
+        return ResultsLog.read(path)  # settle and resend, journalling nowhere
+
+
+def _from_drafts(source: Any) -> list[_Item]:
+    """Items from drafts or dicts, a sheet DataFrame or a ``DraftBatch``."""
+    if isinstance(source, pd.DataFrame):
+        source = drafts_from_frame(source)
     if isinstance(source, DraftBatch):
         return [
             _Item(i.row, i.draft if i.draft is not None else i.data, problems=list(i.problems))
             for i in source.items
         ]
-    if isinstance(source, (ResultsLog, str, os.PathLike)):
-        return _from_results(client.reconcile(source), retry_unknown)
-    if isinstance(source, pd.DataFrame):
-        if {"ok", "outcome"} <= set(source.columns):
-            return _from_results(client.reconcile(source), retry_unknown)
-        return _collect(client, drafts_from_frame(source), retry_unknown)
     if isinstance(source, (CampaignDraft, Mapping, PreparedCreate)):
         source = [source]
     if not isinstance(source, Iterable):
@@ -148,11 +195,14 @@ def _collect(client: AlsonaClient, source: Any, retry_unknown: bool) -> list[_It
     return items
 
 
-def _from_results(frame: pd.DataFrame, retry_unknown: bool) -> list[_Item]:
+def _from_results(
+    client: AlsonaClient, frame: pd.DataFrame, retry_unknown: bool, journal: ResultsLog | None
+) -> list[_Item]:
     """An earlier run, settled: what succeeded is kept, what does not exist is sent again.
 
     A journal has a row per attempt; one campaign id is one input (created if any of its
-    attempts created it)."""
+    attempts created it). From a journal, a row is sent again with its journalled bytes."""
+    bodies = {r.get("attempt_id"): row_body(r) for r in journal.rows} if journal else {}
     labels = frame["input_row"].tolist() if "input_row" in frame.columns else None
     records = [_plain(r) for r in frame.to_dict("records")]
     by_id: dict[str, int] = {}
@@ -174,14 +224,22 @@ def _from_results(frame: pd.DataFrame, retry_unknown: bool) -> list[_Item]:
                 by_id[cid] = len(items)
             items.append(item)
         unknown = row.get("outcome") == "unknown"
-        if row.get("ok") or row.get("schedule") is None:
+        body = bodies.get(row.get("attempt_id"))
+        if row.get("ok") or (row.get("schedule") is None and body is None):
             item.kept = row  # done, or never valid: nothing to send
         elif unknown and not isinstance(cid, str) and not retry_unknown:
             held += 1  # no id of its own: sending it again could make a second campaign
             item.kept = row
         else:
-            item.data = {k: row[k] for k in _FIELDS if row.get(k) is not None}
             item.may_exist = unknown
+            item.attempt_id = row.get("attempt_id") if journal is not None else None
+            item.data = {k: row[k] for k in _FIELDS if row.get(k) is not None}
+            if body is not None and isinstance(row.get("account_id"), str):
+                draft = CampaignDraft.from_payload(json.loads(body))
+                url = campaigns_url(client.base_url, row["account_id"])
+                item.prepared = PreparedCreate(
+                    url, draft.model_copy(update={"zone": row.get("zone")}), body
+                )
     if held:
         notify(
             f"{held} row(s) may have created their campaign (the answer was lost) and have no "
@@ -207,7 +265,7 @@ def _plain(record: Mapping[Hashable, Any]) -> dict[str, Any]:
 
 def _prepare(client: AlsonaClient, item: _Item) -> None:
     """Build the request once (id minted, account filled in) or note why it cannot be."""
-    if item.kept is not None or item.problems:
+    if item.kept is not None or item.problems or item.prepared is not None:
         return
     try:
         item.prepared = client.prepare(item.data)
@@ -228,19 +286,19 @@ def _row(attempt: Attempt, item: _Item) -> dict[str, Any]:
     return row
 
 
-def _unsent(
-    client: AlsonaClient, item: _Item, error: AlsonaError | None, dry_run: bool = False
-) -> Attempt:
-    """The attempt of a row that was not sent (invalid, a dry run, or interrupted)."""
+def _unsent(client: AlsonaClient, item: _Item, error: AlsonaError | None) -> Attempt:
+    """The attempt of a row that was not sent (invalid, a dry run, queued or interrupted)."""
     attempt = Attempt(
         datetime.now(timezone.utc),
-        "dry-run" if dry_run else client.mode,
+        client.mode,
         client.account_id,
         prepared=item.prepared,
         error=error,
     )
+    if item.attempt_id is not None:
+        attempt.attempt_id = item.attempt_id
     if item.prepared is not None:
-        attempt.account_id = item.prepared.draft.account_id
+        attempt.account_id = item.prepared.account_id
     elif isinstance(item.data, CampaignDraft):
         attempt.input = item.data.model_dump(mode="json")
     else:
@@ -262,9 +320,10 @@ class _Run:
         pacer: Pacer,
         log: AttemptSink | None,
         progress: bool,
+        verb: str,
     ) -> None:
         self.client, self.items, self.rows = client, items, rows
-        self.pacer, self.log, self.progress = pacer, log, progress
+        self.pacer, self.log, self.progress, self.verb = pacer, log, progress, verb
         self.failed = 0
         self._told: dict[int, float | None] = {}  # each row's last Retry-After
 
@@ -272,7 +331,7 @@ class _Run:
         from tqdm.auto import tqdm
 
         self.client.set_pool_size(self.pacer.max_workers)
-        bar = tqdm(total=len(send), disable=not self.progress, desc="creating", unit="campaign")
+        bar = tqdm(total=len(send), disable=not self.progress, desc=self.verb, unit=" campaign")
         pool = ThreadPoolExecutor(self.pacer.max_workers, thread_name_prefix="alsona-bulk")
         latest: dict[int, Future[Attempt]] = {}  # each row's latest try
         owner: dict[Future[Attempt], int] = {}  # which row a try is for
@@ -346,6 +405,7 @@ class _Run:
                 may_exist=item.may_exist,
                 on_try=partial(self._seen, ticket, told),
                 retry_throttled=False,
+                attempt_id=item.attempt_id,
             )
         finally:
             self.pacer.release(ticket)
@@ -358,7 +418,7 @@ class _Run:
         if future.cancelled() or future.exception() is not None:
             return False
         attempt = future.result()
-        return attempt.outcome == "failed" and attempt.http_status in THROTTLED
+        return attempt.outcome is Outcome.FAILED and attempt.http_status in THROTTLED
 
     def _seen(
         self,
@@ -381,6 +441,7 @@ class _Run:
             attempt = future.result()
         else:  # not an API failure (client.attempt returns those): the pacer or a thread
             attempt = _unsent(self.client, item, None)
+            attempt.tries = 1  # it may have been sent
             attempt.error = AlsonaError(
                 f"unexpected failure ({type(error).__name__}); the campaign may or may not "
                 "exist: feed this frame back to create_campaigns to settle it",
@@ -406,7 +467,7 @@ class _Run:
             error: AlsonaError = (
                 NotSentError("not sent: the batch was interrupted before this row")
                 if future.cancelled() or not future.running()
-                else Interrupted(
+                else BatchInterruptedError(
                     "interrupted while in flight: the campaign may or may not exist; feed this "
                     "frame back to create_campaigns to settle it by asking the server"
                 )

@@ -1,62 +1,55 @@
-"""``AlsonaClient``: create each campaign exactly once, read campaigns and seats back.
+"""``AlsonaClient``: create, update and delete each campaign exactly once; read them back.
 
-How a create travels: ``prepare`` validates the draft and builds the request once (with a
-minted ``campaign_id``, NOTES 9); ``attempt`` journals the intent, sends it over ``_http``
-as many times as ``RetryPolicy`` allows (every try the same bytes, so a retry repeats the
-same create), and when a try's outcome was unknown and the last answer does not settle it,
-asks the server (``GET`` by id, NOTES 10) before reporting anything.
+How a call travels: ``prepare`` / ``prepare_update`` / ``prepare_delete`` validate and build
+the request once (``_prepare``: a create carries an id the client chose, so that a retry
+repeats the same create); ``attempt`` journals the intent, sends it through the one call path
+(``_calls``), settles an unknown outcome by asking the server (``_perform``, ``_settle``),
+and journals the outcome.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-import pydantic_core
 import requests
 from pydantic import SecretStr, ValidationError
 
-from ._answers import (
-    NOT_REACHED,
-    REFUSED,
-    UNKNOWN_STATUS,
-    error_for,
-    judge_create,
-    read_campaign,
-    retry_after,
-    unreadable_success,
+from ._answers import read_campaign
+from ._attempt import (
+    Action,
+    Attempt,
+    AttemptSink,
+    PreparedCreate,
+    PreparedDelete,
+    PreparedUpdate,
 )
-from ._attempt import Attempt, PreparedCreate
+from ._calls import Caller, TryObserver
 from ._errors import (
     AlsonaError,
     AuthenticationError,
+    InputError,
     InvalidDraftError,
     JournalError,
-    NotFoundError,
-    UnexpectedResponseError,
     notify,
 )
-from ._http import Answer, NoAnswer, Outcome, Transport
-from ._models import Campaign, CampaignDraft, mint_campaign_id, problems
-from ._results import AttemptSink, ResultsLog, rows_to_frame
-from ._retry import Pause, RetryPolicy
+from ._http import Transport
+from ._listing import page_bar, pages
+from ._models import Campaign, CampaignDraft
+from ._perform import Performer, Result
+from ._prepare import build_create, build_delete, build_update, campaigns_url, check_id
+from ._retry import RetryPolicy
 from ._settings import DEFAULT_BASE_URL, check_base_url, key_problem
 from ._version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd
 
-logger = logging.getLogger("alsona_nb")
-
-#: ``on_try(status, retry_after, seconds)``: told after every try of a create.
-TryObserver = Callable[[int | None, float | None, float], object]
+Prepared = PreparedCreate | PreparedUpdate | PreparedDelete
 
 
 class AlsonaClient:
@@ -65,18 +58,19 @@ class AlsonaClient:
     Arguments default to the environment: ``ALSONA_API_KEY``, ``ALSONA_ACCOUNT_ID`` and
     ``ALSONA_BASE_URL`` (``https://alsona.com``). ``timeout`` is a total deadline for one try,
     from connecting to the last byte. With ``mint_ids`` (the default) every draft without a
-    ``campaign_id`` gets one before its first try, so retries cannot create a second campaign
-    (NOTES 9); ``mint_ids=False`` lets the server choose ids and retries only what cannot
-    duplicate (NOTES 7). ``mode`` is ``"live"`` or ``"sandbox"`` (set by ``Sandbox.client``).
-    ``clock``, ``sleep`` and ``rng`` are for tests.
+    ``campaign_id`` gets one before its first try, so retries cannot create a second campaign;
+    ``mint_ids=False`` lets the server choose ids and retries only what cannot duplicate.
+    ``mode`` is ``"live"`` or ``"sandbox"`` (set by ``Sandbox.client``). ``session`` is a
+    ``requests.Session`` of yours (its auth, cookies, headers and hooks are kept). ``clock``,
+    ``sleep`` and ``rng`` are for tests.
 
-    Raises ``AuthenticationError`` (no usable key) and ``ValueError`` (bad account id or
-    base URL); the key never appears in a message.
+    Raises ``AuthenticationError`` (no usable key) and ``InputError`` (a bad account id,
+    base URL or proxy; also a ``ValueError``); the key never appears in a message.
     """
 
     def __init__(
         self,
-        api_key: str | None = None,
+        api_key: str | SecretStr | None = None,
         account_id: str | None = None,
         base_url: str | None = None,
         timeout: float = 10.0,
@@ -91,42 +85,38 @@ class AlsonaClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get("ALSONA_API_KEY")
-        problem = key_problem(key)
-        if problem is not None:
-            del key, api_key  # not in this frame's locals for a verbose traceback
+        problem, key = _checked_key(api_key)
+        del api_key  # not in this frame's locals for a verbose traceback
+        if key is None:
             raise AuthenticationError(problem)
-        assert isinstance(key, str)
-        self._api_key = SecretStr(key.strip())  # its repr is '**********'
-        del key, api_key
         self.account_id = account_id or os.environ.get("ALSONA_ACCOUNT_ID") or None
         if self.account_id is not None and (
             not isinstance(self.account_id, str)
             or not self.account_id.strip()
             or any(c.isspace() for c in self.account_id)
         ):
-            raise ValueError(f"account_id must be non-empty without whitespace: {account_id!r}")
-        self.base_url = check_base_url(
-            base_url or os.environ.get("ALSONA_BASE_URL") or DEFAULT_BASE_URL
-        )
-        if mode not in ("live", "sandbox"):
-            raise ValueError(f"mode must be 'live' or 'sandbox', not {mode!r}")
-        if not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):
-            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+            raise InputError(f"account_id must be non-empty without whitespace: {account_id!r}")
+        try:
+            self.base_url = check_base_url(
+                base_url or os.environ.get("ALSONA_BASE_URL") or DEFAULT_BASE_URL
+            )
+            if mode not in ("live", "sandbox"):
+                raise ValueError(f"mode must be 'live' or 'sandbox', not {mode!r}")
+            if not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):
+                raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+            agent = f"alsona-nb/{__version__} python-requests/{requests.__version__}"
+            transport = Transport(
+                self.base_url, float(timeout), api_key=key, session=session, user_agent=agent
+            )
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
         self.mode = mode
         self.timeout = float(timeout)
         self.mint_ids = mint_ids
         self.log = log
         self.retry_policy = RetryPolicy(max_retries=max_retries, max_wait=max_retry_wait)
-        self._pause = Pause(clock, sleep)
-        self._sleep = sleep
-        self._rng = rng or random.Random()
-        self._transport = Transport(
-            self.base_url,
-            self.timeout,
-            session=session,
-            user_agent=f"alsona-nb/{__version__} python-requests/{requests.__version__}",
-        )
+        self._caller = Caller(transport, self.retry_policy, clock=clock, sleep=sleep, rng=rng)
+        self._performer = Performer(self._caller, self._get, sleep)
 
     @property
     def is_sandbox(self) -> bool:
@@ -148,7 +138,7 @@ class AlsonaClient:
         return f"<AlsonaClient {mode} account={account!r} base_url={url!r}>"
 
     def close(self) -> None:
-        self._transport.close()
+        self._caller.transport.close()
 
     def __enter__(self) -> AlsonaClient:
         return self
@@ -156,75 +146,46 @@ class AlsonaClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _headers(self) -> dict[str, str]:
-        """The request headers, the key among them (built per request, kept nowhere)."""
-        return {
-            "X-API-KEY": self._api_key.get_secret_value(),
-            "Accept": "application/json",
-            "Accept-Encoding": "gzip, deflate",
-            "Content-Type": "application/json",
-        }
-
     def set_pool_size(self, size: int) -> None:
         """Keep up to ``size`` connections open (for that many concurrent callers)."""
-        self._transport.set_pool_size(size)
+        self._caller.transport.set_pool_size(size)
 
-    # -- creating -------------------------------------------------------------------------
+    # -- preparing ------------------------------------------------------------------------
 
     def prepare(self, draft: CampaignDraft | Mapping[str, Any] | PreparedCreate) -> PreparedCreate:
         """Validate ``draft`` (a draft, a campaign dict or a ``{"campaign": ...}`` body) and
-        build the request: this client's account, ``created_at`` and (with ``mint_ids``) a
-        new ``campaign_id`` filled in, the body bytes fixed. Nothing is sent.
+        build the create request: this client's account, ``created_at``, the zone's offset
+        of today when the draft names a zone and no offset, and (with ``mint_ids``) a new
+        ``campaign_id`` filled in; the body bytes fixed. Nothing is sent.
 
         Raises ``InvalidDraftError`` (also a ``ValueError``) naming every problem.
         """
         if isinstance(draft, PreparedCreate):
             return draft
-        if isinstance(draft, CampaignDraft):
-            data = dict(draft)  # checked again: model_copy(update=...) skips validation
-        elif isinstance(draft, Mapping) and isinstance(draft.get("campaign", draft), Mapping):
-            data = dict(draft.get("campaign", draft))
-        else:
-            raise InvalidDraftError(
-                f"give a CampaignDraft or a dict of campaign fields, not {type(draft).__name__}",
-                problems=[("", "Give a campaign as a CampaignDraft or a dict of its fields")],
-            )
-        if data.get("account_id") is None and self.account_id is not None:
-            data["account_id"] = self.account_id
-        if data.get("created_at") is None:
-            data["created_at"] = int(time.time() * 1000)
-        if data.get("campaign_id") is None and self.mint_ids:
-            data["campaign_id"] = mint_campaign_id()
-        try:
-            final = CampaignDraft.model_validate(data)
-        except ValidationError as exc:
-            found = problems(exc)
-            raise InvalidDraftError(
-                "not a valid campaign, nothing was sent: " + "; ".join(s for _, s in found),
-                problems=found,
-            ) from None
-        if final.account_id is None:
-            raise InvalidDraftError(
-                "no account id: set ALSONA_ACCOUNT_ID, pass account_id= to the client, or "
-                "give the draft an account_id",
-                problems=[("account_id", "Give the account to create the campaign in")],
-            )
-        try:
-            body = pydantic_core.to_json(
-                {"campaign": final.model_dump(mode="json", exclude_none=True)}
-            )
-        except (ValueError, pydantic_core.PydanticSerializationError):
-            field = next(
-                (f for f in ("name", "seats", "campaign_id", "account_id") if _broken(data.get(f))),
-                "",
-            )
-            label = {"name": "The name", "seats": "A seat id"}.get(field, "A campaign field")
-            raise InvalidDraftError(
-                "the campaign holds text that cannot be sent (a broken Unicode character)",
-                problems=[(field, f"{label} holds a broken character; type it again")],
-            ) from None
-        url = f"{self.base_url}/rest/accounts/{quote(final.account_id, safe='')}/campaigns"
-        return PreparedCreate(url=url, draft=final, body=body)
+        return build_create(draft, self.base_url, self.account_id, mint_ids=self.mint_ids)
+
+    def prepare_update(self, campaign_or_id: Campaign | str, **changes: Any) -> PreparedUpdate:
+        """The update (a full replace) that applies ``changes`` (``name``, ``status``,
+        ``seats``, ``schedule``, ``timezone``, ``zone``) to the campaign, read first when
+        given an id. ``diff`` holds ``{field: (before, after)}`` for what changes. Nothing is
+        sent. Raises ``InvalidDraftError`` (invalid changes), ``NotFoundError``."""
+        base = campaign_or_id
+        if not isinstance(base, Campaign):
+            base = self.get_campaign(check_id(base))
+        return build_update(base, changes, self.base_url)
+
+    def prepare_delete(
+        self, campaign_or_id: Campaign | str, *, account_id: str | None = None
+    ) -> PreparedDelete:
+        """The delete of one campaign (read first when given an id, so the journal names
+        it). Raises ``NotFoundError`` when it is not there."""
+        base = campaign_or_id
+        if not isinstance(base, Campaign):
+            base = self.get_campaign(check_id(base), account_id=account_id)
+        prepared = build_delete(base.campaign_id, base.account_id, self.base_url)
+        return PreparedDelete(prepared.url, prepared.campaign_id, prepared.account_id, base)
+
+    # -- calling --------------------------------------------------------------------------
 
     def create_campaign(
         self,
@@ -240,457 +201,222 @@ class AlsonaClient:
         If the campaign was created but the journal could not be written, the campaign is
         returned and an ``AlsonaWarning`` says so.
         """
-        attempt = self.attempt(draft, log=log)
-        if attempt.error is not None:
-            raise attempt.error
-        assert attempt.campaign is not None
-        return attempt.campaign
+        return self._raised(self.attempt(draft, log=log))  # type: ignore[return-value]
+
+    def update_campaign(
+        self,
+        prepared_or_id: PreparedUpdate | Campaign | str,
+        *,
+        overwrite: bool = False,
+        log: AttemptSink | None = None,
+        **changes: Any,
+    ) -> Campaign:
+        """Update one campaign exactly once and return it as the server has it.
+
+        Just before sending, the campaign is read again: when someone changed it since the
+        state the update is based on, ``ConflictError`` names the fields that moved and
+        nothing is sent, unless ``overwrite``. Raises ``InvalidDraftError``,
+        ``NotFoundError``, ``ConflictError`` or another ``AlsonaError``."""
+        prepared = prepared_or_id
+        if not isinstance(prepared, PreparedUpdate):
+            prepared = self.prepare_update(prepared, **changes)
+        elif changes:
+            prepared = self.prepare_update(prepared.based_on, **{**_changes(prepared), **changes})
+        return self._raised(self.attempt(prepared, log=log, overwrite=overwrite))  # type: ignore[return-value]
+
+    def delete_campaign(
+        self, campaign_or_id: PreparedDelete | Campaign | str, *, log: AttemptSink | None = None
+    ) -> None:
+        """Delete one campaign exactly once. Raises ``NotFoundError`` when it is not there,
+        another ``AlsonaError`` when it could not be deleted."""
+        prepared = campaign_or_id
+        if not isinstance(prepared, PreparedDelete):
+            prepared = self.prepare_delete(prepared)
+        self._raised(self.attempt(prepared, log=log))
 
     def attempt(
         self,
-        draft: Any,
+        request: Any,
         *,
         log: AttemptSink | None = None,
         may_exist: bool = False,
         on_try: TryObserver | None = None,
         retry_throttled: bool = True,
+        overwrite: bool = False,
+        attempt_id: str | None = None,
     ) -> Attempt:
-        """Like ``create_campaign`` but never raises: the outcome is in the returned
-        ``Attempt`` (invalid input included, with nothing sent).
+        """Like ``create_campaign`` (or, for a ``PreparedUpdate`` / ``PreparedDelete``,
+        ``update_campaign`` / ``delete_campaign``) but never raises: the outcome is in the
+        returned ``Attempt`` (invalid input included, with nothing sent).
 
         ``may_exist=True`` says an earlier attempt with this draft's ``campaign_id`` may have
-        created it: then a refusal is checked by asking the server. ``on_try(status,
-        retry_after, seconds)`` is called after every try (``status`` is ``None`` when no
-        answer came), so a caller can pace itself from what the server says; with
-        ``retry_throttled=False`` a 429 or 503 ends the attempt instead of pausing this client
-        (nothing was created: the caller sends it again at its own pace).
+        created it. ``on_try(status, retry_after, seconds)`` is called after every try; with
+        ``retry_throttled=False`` a 429 or 503 ends the attempt instead of pausing this
+        client (nothing was created: the caller sends it again at its own pace).
+        ``attempt_id`` continues a journal row (a queued one, say) instead of starting one.
         """
         sink = log if log is not None else self.log
-        attempt = Attempt(datetime.now(timezone.utc), self.mode, self.account_id)
+        action = getattr(request, "action", Action.CREATE)
+        attempt = Attempt(datetime.now(timezone.utc), self.mode, self.account_id, action=action)
+        if attempt_id is not None:
+            attempt.attempt_id = attempt_id
         t0 = time.perf_counter()
         try:
-            self._attempt(attempt, draft, sink, may_exist, (on_try, retry_throttled))
-        except Exception as exc:  # a last guard: attempt() must never raise
-            attempt.error = AlsonaError(
-                f"unexpected failure ({type(exc).__name__}); the campaign may or may not exist",
-                maybe_created=attempt.tries > 0,
-            )
+            attempt.prepared = self.prepare(request) if action is Action.CREATE else request
+        except InvalidDraftError as exc:
+            attempt.input, attempt.error = request, exc
+        else:
+            attempt.account_id = attempt.prepared.account_id
+            result = self._send(attempt, sink, may_exist, on_try, retry_throttled, overwrite)
+            _apply(attempt, result)
         attempt.elapsed_ms = (time.perf_counter() - t0) * 1000
         if sink is not None and not isinstance(attempt.error, JournalError):
             try:
                 sink.record(attempt)
             except Exception as exc:
                 attempt.journal_error = _journal_error(exc)
-                notify(
-                    f"{attempt.journal_error.message}; the attempt's outcome was "
-                    f"{attempt.outcome}"
-                    + (f" (campaign {attempt.campaign.campaign_id})" if attempt.campaign else "")
-                )
+                notify(f"{attempt.journal_error.message}; the outcome was {attempt.outcome}")
         return attempt
 
-    def _attempt(
-        self, attempt: Attempt, draft: Any, sink: Any, may_exist: bool, pacing: Any
-    ) -> None:
+    def _send(self, attempt: Attempt, sink: AttemptSink | None, *options: Any) -> Result:
+        may_exist, on_try, retry_throttled, overwrite = options
         try:
-            prepared = self.prepare(draft)
-        except InvalidDraftError as exc:
-            attempt.input, attempt.error = draft, exc
-            return
-        attempt.prepared, attempt.account_id = prepared, prepared.draft.account_id
-        intent = getattr(sink, "intent", None)
-        if intent is not None:
-            try:
-                intent(attempt)
-            except Exception as exc:
-                error = _journal_error(exc)
-                attempt.error = JournalError(error.message + "; nothing was sent")
-                return
-        self._create(attempt, prepared, may_exist, *pacing)
+            if sink is not None:
+                try:
+                    sink.intent(attempt)
+                except Exception as exc:
+                    error = _journal_error(exc)
+                    return Result(False, error=JournalError(error.message + "; nothing was sent"))
+            prepared = attempt.prepared
+            if isinstance(prepared, PreparedUpdate):
+                return self._performer.update(prepared, overwrite=overwrite)
+            if isinstance(prepared, PreparedDelete):
+                return self._performer.delete(prepared)
+            assert isinstance(prepared, PreparedCreate)
+            result = self._performer.create(
+                prepared, may_exist=may_exist, on_try=on_try, retry_throttled=retry_throttled
+            )
+            if result.ids_ignored:
+                self.mint_ids = False  # no retry of an unknown outcome can be made safe now
+            return result
+        except Exception as exc:  # a last guard: attempt() must never raise
+            return Result(
+                False,
+                error=AlsonaError(
+                    f"unexpected failure ({type(exc).__name__}); the campaign may or may not "
+                    "have been changed",
+                    maybe_created=True,
+                ),
+                tries=1,
+            )
 
-    def _create(
-        self,
-        attempt: Attempt,
-        prepared: PreparedCreate,
-        may_exist: bool,
-        on_try: TryObserver | None,
-        retry_throttled: bool,
-    ) -> None:
-        repeatable = prepared.campaign_id is not None
-        unknown = may_exist and repeatable
-        waited = 0.0
-        while True:
-            self._pause.wait()
-            attempt.tries += 1
-            started = time.perf_counter()
-            outcome = self._transport.send("POST", prepared.url, self._headers(), prepared.body)
-            _log_try("POST", prepared.url, outcome, attempt.tries)
-            if on_try is not None:
-                status = outcome.status if isinstance(outcome, Answer) else None
-                on_try(status, retry_after(outcome), time.perf_counter() - started)
-            campaign, verdict = judge_create(outcome)
-            if isinstance(outcome, Answer):
-                attempt.http_status = outcome.status
-            if campaign is not None:
-                attempt.campaign = campaign
-                if unknown:
-                    attempt.settled = "created (the answer of an earlier try was lost)"
-                return
-            unknown = unknown or verdict == "unknown"
-            gave_up = ""
-            throttled = isinstance(outcome, Answer) and outcome.status in REFUSED
-            if throttled and not retry_throttled:
-                verdict = "final"  # the caller paces and sends it again
-            if verdict == "refused" or (verdict == "unknown" and repeatable):
-                decision = self.retry_policy.decide(
-                    attempt.tries, waited, retry_after(outcome), jitter=self._rng.random()
-                )
-                if not isinstance(decision, str):
-                    waited += decision
-                    if isinstance(outcome, Answer) and outcome.status in REFUSED:
-                        self._pause.hold(decision)  # every thread of this client waits
-                    else:
-                        self._sleep(decision)
-                    continue
-                gave_up = decision
-            self._finish(attempt, prepared, outcome, unknown, gave_up)
-            return
-
-    def _finish(
-        self,
-        attempt: Attempt,
-        prepared: PreparedCreate,
-        outcome: Outcome,
-        unknown: bool,
-        gave_up: str,
-    ) -> None:
-        """Build the one error for a create that did not plainly succeed, asking the server
-        first when the outcome is unknown and the campaign has an id to ask about."""
-        note = f" ({gave_up})" if gave_up else ""
-        if not unknown:
-            attempt.error = self._error(outcome, note, maybe_created=False)
-            return
-        cid = prepared.campaign_id
-        if cid is None:
-            attempt.error = self._error(
-                outcome,
-                note + "; the campaign may or may not have been created (the server chose "
-                "its id, so it cannot be asked): check in Alsona before creating it again",
-                maybe_created=True,
-            )
-            return
-        try:
-            found = self.get_campaign(cid)
-        except NotFoundError:
-            attempt.settled = "not created (the server has no such campaign)"
-            attempt.error = self._error(
-                outcome,
-                note + f"; nothing was created: asked afterwards, the server has no campaign {cid}",
-                maybe_created=False,
-            )
-            return
-        except AlsonaError as exc:
-            attempt.error = self._error(
-                outcome,
-                note + f"; campaign {cid} may or may not have been created, and the server "
-                f"could not be asked ({exc.message})",
-                maybe_created=True,
-            )
-            return
-        if found.name != prepared.draft.name or found.account_id != prepared.draft.account_id:
-            attempt.error = self._error(
-                outcome,
-                note + f"; the server has a different campaign with the id {cid}",
-                maybe_created=False,
-            )
-            return
-        attempt.campaign = found
-        attempt.settled = "created (confirmed by asking the server after a lost answer)"
-
-    def _error(self, outcome: Outcome, note: str, *, maybe_created: bool) -> AlsonaError:
-        return error_for(outcome, self.base_url, self.timeout, note, maybe_created=maybe_created)
+    @staticmethod
+    def _raised(attempt: Attempt) -> Campaign | None:
+        if attempt.error is not None:
+            raise attempt.error
+        return attempt.campaign
 
     # -- reading --------------------------------------------------------------------------
 
-    def get_campaign(self, campaign_id: str) -> Campaign:
-        """The campaign with this id, as the server has it (NOTES 10).
+    def get_campaign(self, campaign_id: str, *, account_id: str | None = None) -> Campaign:
+        """The campaign with this id, as the server has it, read under ``account_id`` (the
+        client's account by default): a campaign of another account is not visible there.
 
         Raises ``NotFoundError`` when it does not exist, another ``AlsonaError`` otherwise.
         """
-        if (
-            not isinstance(campaign_id, str)
-            or not campaign_id
-            or campaign_id != campaign_id.strip()
-        ):
-            raise InvalidDraftError(f"not a campaign id: {campaign_id!r}")
-        answer = self._get(f"/campaigns/{quote(campaign_id, safe='')}")
-        campaign = read_campaign(answer.body)
-        if campaign is None:
-            raise unreadable_success(answer, "", False)
+        return self._get(check_id(campaign_id), account_id)
+
+    def _get(self, campaign_id: str, account_id: str | None) -> Campaign:
+        url = campaigns_url(self.base_url, self._account(account_id), campaign_id)
+        campaign: Campaign = self._caller.read(url, read_campaign)
         return campaign
 
     def list_campaigns(self, *, progress: bool = True) -> pd.DataFrame:
-        """Every campaign of the account, following ``last_key`` to the last page (NOTES 11),
-        as a DataFrame: one row per campaign, epoch-ms fields as UTC datetimes.
+        """Every campaign of the account, following the cursor to the last page, as a
+        DataFrame: one row per campaign, epoch-ms fields as UTC datetimes.
 
         Raises ``AlsonaError`` when a page cannot be read.
         """
-        import pandas as pd
+        from ._frames import campaigns_to_frame
 
-        from ._results import ms_datetimes
-
-        rows = [
-            {
-                "campaign_id": c.campaign_id,
-                "name": c.name,
-                "status": c.status,
-                "seats": list(c.seats),
-                "timezone": c.timezone,
-                "created_at": c.created_at,
-                "priority": c.priority,
-                "wait_until": c.wait_until,
-                "schedule": c.schedule,
-            }
-            for c in self._campaign_pages(progress)
-        ]
-        frame: pd.DataFrame = pd.DataFrame(rows, columns=_CAMPAIGN_COLUMNS)
-        for col in ("created_at", "priority", "wait_until"):
-            frame[col] = ms_datetimes(frame[col])
-        frame["timezone"] = pd.to_numeric(frame["timezone"], errors="coerce").astype("Int64")
-        for col in ("campaign_id", "name", "status"):
-            frame[col] = frame[col].astype("string")
-        return frame
-
-    def _campaign_pages(self, progress: bool) -> Iterator[Campaign]:
-        bar: Any = None
-        try:
-            for number, items in enumerate(self._pages("/campaigns", "campaigns"), 1):
-                if number == 2 and progress:
-                    from tqdm.auto import tqdm
-
-                    bar = tqdm(desc="reading campaigns", unit="page", initial=1)
-                if bar is not None and number > 1:
-                    bar.update(1)
+        url = campaigns_url(self.base_url, self._account(None))
+        found: list[Campaign] = []
+        with page_bar(progress, "reading campaigns") as bar:
+            for items in pages(self._caller, url, "campaigns"):
+                bar.update(1)
                 for item in items:
                     try:
-                        yield Campaign.model_validate(item)
+                        found.append(Campaign.model_validate(item))
                     except ValidationError:
-                        logger.debug("skipped an unreadable campaign in a list page")
-        finally:
-            if bar is not None:
-                bar.close()
+                        continue  # one unreadable campaign does not hide the others
+        return campaigns_to_frame(found)
 
     def list_seats(self) -> dict[str, str]:
-        """The account's seats as ``{label: seat_id}`` (NOTES 12): the seat's name when the
-        server gives one (with the id added when two share a name), else its id.
+        """The account's seats as ``{label: seat_id}``: the seat's name when the server
+        gives one (with the id added when two share a name), else its id.
 
         Raises ``AlsonaError`` when the seats cannot be read.
         """
+        url = f"{self.base_url}/rest/accounts/{_quoted(self._account(None))}/seats"
         seats: list[tuple[str, str]] = []
-        for items in self._pages("/seats", "seats"):
+        for items in pages(self._caller, url, "seats"):
             for item in items:
                 sid = item.get("seat_id") if isinstance(item, dict) else item
                 if isinstance(sid, str) and sid.strip():
                     name = item.get("name") if isinstance(item, dict) else None
-                    seats.append(
-                        (name.strip() if isinstance(name, str) and name.strip() else sid, sid)
-                    )
+                    label = name.strip() if isinstance(name, str) and name.strip() else sid
+                    seats.append((label, sid))
         names = [label for label, _ in seats]
         return {
             (f"{label} ({sid})" if names.count(label) > 1 and label != sid else label): sid
             for label, sid in seats
         }
 
-    def _pages(self, path: str, key: str) -> Iterator[list[Any]]:
-        last_key: Any = None
-        seen: set[str] = set()
-        while True:
-            suffix = ""
-            if last_key is not None:
-                token = last_key if isinstance(last_key, str) else json.dumps(last_key)
-                if token in seen:
-                    raise UnexpectedResponseError(f"the server repeated a page of {key}")
-                seen.add(token)
-                suffix = "?last_key=" + quote(token, safe="")
-            answer = self._get(path + suffix)
-            try:
-                data = json.loads(answer.body)
-            except ValueError:
-                data = None
-            items = None
-            if isinstance(data, dict):
-                items = next(
-                    (data[k] for k in (key, "items", "data") if isinstance(data.get(k), list)),
-                    None,
-                )
-            if items is None:
-                raise unreadable_success(answer, f" (no list of {key} in the answer)", False)
-            yield items
-            last_key = data.get("last_key") if isinstance(data, dict) else None
-            if last_key is None:
-                return
-
-    def _get(self, path: str) -> Answer:
-        """GET on the account's path, retried (it is safe to repeat); a 2xx answer or an
-        ``AlsonaError``."""
-        if self.account_id is None:
-            raise InvalidDraftError("no account id: set ALSONA_ACCOUNT_ID or pass account_id=")
-        url = f"{self.base_url}/rest/accounts/{quote(self.account_id, safe='')}{path}"
-        waited = 0.0
-        tries = 0
-        while True:
-            self._pause.wait()
-            tries += 1
-            outcome = self._transport.send("GET", url, self._headers())
-            _log_try("GET", url, outcome, tries)
-            if isinstance(outcome, Answer) and 200 <= outcome.status < 300:
-                return outcome
-            if isinstance(outcome, NoAnswer):
-                retry = outcome.reached_server or outcome.kind in NOT_REACHED
-            else:
-                retry = outcome.status in REFUSED + UNKNOWN_STATUS
-            note = ""
-            if retry:
-                decision = self.retry_policy.decide(
-                    tries, waited, retry_after(outcome), jitter=self._rng.random()
-                )
-                if not isinstance(decision, str):
-                    waited += decision
-                    self._sleep(decision)
-                    continue
-                note = f" ({decision})"
-            raise self._error(outcome, note, maybe_created=False)
-
-    # -- settling unknown outcomes --------------------------------------------------------
-
     def reconcile(self, results: Any) -> pd.DataFrame:
         """Settle every attempt whose outcome is unknown (or was never recorded) by asking
-        the server, and return the results with those rows settled.
+        the server, and return the results with those rows settled (see
+        ``alsona_nb._reconcile.reconcile``). Raises ``JournalError`` when a journal cannot be
+        read, ``InputError`` for a frame with repeated index labels."""
+        from ._reconcile import reconcile
 
-        ``results`` is a ``ResultsLog``, the path of a journal, or a results DataFrame (from
-        bulk or ``to_frame()``). The ``settled`` column says how each row was settled; a row
-        whose id the server chose (``mint_ids=False``) is reported as not checkable, never
-        guessed. A journal (or a log with one) gets the settled rows appended.
+        return reconcile(results, self._get, self._caller.sleep)
 
-        Raises ``JournalError`` when a journal cannot be read.
-        """
-        import pandas as pd
-
-        log: ResultsLog | None = None
-        if isinstance(results, ResultsLog):
-            log = results
-        elif isinstance(results, (str, os.PathLike)):
-            try:
-                log = ResultsLog(results)
-            except JournalError:
-                log = ResultsLog.read(results)  # settle in memory only
-        if log is not None:
-            rows = log.rows
-            for row in rows:
-                if self._settle(row) and not log.read_only:
-                    log.settle(row)
-            settled: pd.DataFrame = rows_to_frame(rows)
-            return settled
-        if not isinstance(results, pd.DataFrame):
-            raise TypeError("give a ResultsLog, the path of a journal, or a results DataFrame")
-        frame: pd.DataFrame = results.copy()
-        if "settled" not in frame.columns:
-            frame["settled"] = pd.Series([None] * len(frame), index=frame.index, dtype="string")
-        for index, record in zip(frame.index, frame.to_dict("records"), strict=True):
-            row = {str(k): (None if _is_missing(v) else v) for k, v in record.items()}
-            if self._settle(row):
-                for col in ("ok", "maybe_created", "outcome", "settled", "error_message"):
-                    if col in frame.columns:
-                        frame.at[index, col] = row[col]
-        return frame
-
-    def _settle(self, row: dict[str, Any]) -> bool:
-        """Settle one row in place; true when it changed."""
-        outcome = row.get("outcome")
-        unknown = outcome == "unknown" or (
-            outcome is None and bool(row.get("maybe_created")) and not row.get("ok")
-        )
-        if not unknown:
-            return False
-        cid = row.get("campaign_id")
-        if not isinstance(cid, str) or not cid:
-            row["settled"] = "not checkable: the server chose the id; check in Alsona"
-            return True
-        try:
-            campaign = self.get_campaign(cid)
-        except NotFoundError:
-            row.update(
-                outcome="failed",
-                ok=False,
-                maybe_created=False,
-                settled="not created (the server has no such campaign)",
-            )
-            return True
-        except AlsonaError as exc:
-            row["settled"] = f"still unknown: the server could not be asked ({exc.message})"
-            return True
-        row.update(
-            outcome="created",
-            ok=True,
-            maybe_created=False,
-            error_message=None,
-            settled="created (confirmed by the server)",
-        )
-        if "priority" in row and "wait_until" in row:
-            row.update(priority=campaign.priority, wait_until=campaign.wait_until)
-        return True
+    def _account(self, account_id: str | None) -> str:
+        account = account_id or self.account_id
+        if account is None:
+            raise InputError("no account id: set ALSONA_ACCOUNT_ID or pass account_id=")
+        return account
 
 
-_CAMPAIGN_COLUMNS = [
-    "campaign_id",
-    "name",
-    "status",
-    "seats",
-    "timezone",
-    "created_at",
-    "priority",
-    "wait_until",
-    "schedule",
-]
+def _checked_key(api_key: str | SecretStr | None) -> tuple[str, SecretStr | None]:
+    """The key as a ``SecretStr`` (its repr is ``'**********'``), or why it cannot be used;
+    never raises, so no traceback passes through a frame holding the key in clear."""
+    if isinstance(api_key, SecretStr):
+        api_key = api_key.get_secret_value()
+    key = api_key if api_key is not None else os.environ.get("ALSONA_API_KEY")
+    problem = key_problem(key)
+    if problem is not None or not isinstance(key, str):
+        return problem or "no API key", None
+    return "", SecretStr(key.strip())
 
 
-def _broken(value: Any) -> bool:
-    """True when text (or a list of it) cannot be encoded as UTF-8 (a lone surrogate)."""
-    texts = value if isinstance(value, list) else [value]
-    for text in texts:
-        try:
-            if isinstance(text, str):
-                text.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-    return False
+def _apply(attempt: Attempt, result: Result) -> None:
+    attempt.done, attempt.campaign, attempt.error = result.done, result.campaign, result.error
+    attempt.tries, attempt.http_status = result.tries, result.http_status
+    attempt.settled = result.settled
 
 
-def _is_missing(value: Any) -> bool:
-    if isinstance(value, (list, dict)):
-        return False
-    try:
-        return value is None or bool(value != value)
-    except (TypeError, ValueError):
-        return False
+def _changes(prepared: PreparedUpdate) -> dict[str, Any]:
+    return {f: getattr(prepared.draft, f) for f in prepared.diff if f != "account_id"}
+
+
+def _quoted(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
 
 
 def _journal_error(exc: Exception) -> JournalError:
     if isinstance(exc, JournalError):
         return exc
     return JournalError(f"the results log failed ({type(exc).__name__})")
-
-
-def _log_try(method: str, url: str, outcome: Outcome, tries: int) -> None:
-    if not logger.isEnabledFor(logging.DEBUG):
-        return
-    if isinstance(outcome, Answer):
-        logger.debug(
-            "%s %s -> %d in %.0f ms (try %d)",
-            method,
-            url,
-            outcome.status,
-            outcome.elapsed_ms,
-            tries,
-        )
-    else:
-        logger.debug("%s %s -> no answer: %s (try %d)", method, url, outcome.kind, tries)

@@ -7,8 +7,10 @@ import os
 import threading
 from typing import Any
 
+from pydantic import SecretStr
+
 from ._client import AlsonaClient
-from ._errors import notify
+from ._errors import InputError, notify
 from .sandbox import DEFAULT_ACCOUNT_ID, Sandbox
 
 _shared: dict[str, Sandbox] = {}
@@ -34,14 +36,12 @@ def connect(*, ask_key: bool = False, quiet: bool = False, **kwargs: Any) -> Als
     Keyword arguments go to ``AlsonaClient``. The key is never echoed or stored in a notebook.
     Raises what ``AlsonaClient`` raises.
     """
-    key = kwargs.pop("api_key", None) or os.environ.get("ALSONA_API_KEY")
-    if not key and ask_key:
-        key = getpass.getpass("Alsona API key (input hidden): ").strip() or None
-    if key:
+    key = _key(kwargs, ask_key)  # a SecretStr: this frame never holds the key in clear
+    if key is not None:
         return AlsonaClient(api_key=key, **kwargs)
     account = kwargs.pop("account_id", None) or os.environ.get("ALSONA_ACCOUNT_ID")
     if account is not None and (not account.strip() or any(c.isspace() for c in account)):
-        raise ValueError(f"account_id must be non-empty without whitespace: {account!r}")
+        raise InputError(f"account_id must be non-empty without whitespace: {account!r}")
     sandbox = local_sandbox(account)
     client = sandbox.client(**kwargs)
     if not quiet:
@@ -50,3 +50,10 @@ def connect(*, ask_key: bool = False, quiet: bool = False, **kwargs: Any) -> Als
             f"(account {sandbox.account_id}); nothing is sent to Alsona."
         )
     return client
+
+
+def _key(kwargs: dict[str, Any], ask_key: bool) -> SecretStr | None:
+    given = kwargs.pop("api_key", None) or os.environ.get("ALSONA_API_KEY")
+    if not given and ask_key:
+        given = getpass.getpass("Alsona API key (input hidden): ")
+    return SecretStr(given) if given and given.strip() else None

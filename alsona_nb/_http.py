@@ -2,13 +2,16 @@
 
 ``Transport.send`` never raises for anything the network or the server does: it returns an
 ``Answer`` (any status, the body read whole but capped) or a ``NoAnswer`` that says whether the
-request may have reached the server. Nothing here keeps the API key past the call, and no
-``requests`` exception (whose prepared request carries the key header) leaves this module.
+request may have reached the server. The API key is added here, to the prepared request only:
+no caller's frame holds it, no ``requests`` exception (whose prepared request carries the key
+header) leaves this module, and a Ctrl-C mid-request comes out as a fresh
+``KeyboardInterrupt`` whose traceback does not pass through frames that hold the request.
 
-Per-call cost: what ``Session.request`` redoes on every call (environment proxies, netrc,
-CA-bundle variables, cookie extraction) is worked out once per transport; the request itself
-goes straight to the session's adapter for the URL, so proxies from the environment, mounted
-adapters and TLS settings all still apply.
+The request is prepared by the session (``Session.prepare_request``), so a user's session
+keeps its auth, cookies, headers and hooks. What ``Session.request`` would redo on every call
+(environment proxies, CA-bundle variables) is worked out once per transport. Over plain
+``http://`` (loopback only) no proxy from the environment is used: the host dialled must be
+loopback too, or the key would reach the proxy in clear.
 """
 
 from __future__ import annotations
@@ -26,9 +29,16 @@ from typing import Any
 
 import requests
 import urllib3
+from pydantic import SecretStr
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
+from requests.cookies import extract_cookies_to_jar
+from requests.hooks import dispatch_hook
+from requests.utils import select_proxy
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from ._errors import TransportKind
+from ._settings import is_loopback
 
 #: The most an answer may take, decompressed; JSON answers of this API are a few KB.
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
@@ -50,7 +60,7 @@ class NoAnswer:
     """No full answer came. ``kind`` names why; ``reached_server`` is false only when the
     request cannot have reached the server (so sending it again cannot duplicate)."""
 
-    kind: str  # refused, dns, connect_timeout, proxy, tls, timeout, dropped, too_large, error
+    kind: TransportKind
     reached_server: bool
     detail: str = ""
 
@@ -61,7 +71,11 @@ Outcome = Answer | NoAnswer
 class Transport:
     """Sends requests for one base URL with one keep-alive ``requests.Session``.
 
-    ``timeout`` is a total deadline for a try, from connecting to the last byte.
+    ``timeout`` is a total deadline for a try, from connecting to the last byte; ``api_key``
+    goes in the ``X-API-KEY`` header of every request.
+
+    Raises ``ValueError`` when the session's own proxy for a plain ``http://`` base URL is
+    not on loopback (the key would travel to it unencrypted).
     """
 
     def __init__(
@@ -69,11 +83,13 @@ class Transport:
         base_url: str,
         timeout: float,
         *,
+        api_key: SecretStr | None = None,
         session: requests.Session | None = None,
         user_agent: str = "",
         max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         self.base_url = base_url
+        self._key = api_key
         self.timeout = timeout
         self.max_answer_bytes = max_answer_bytes
         self.session = session or requests.Session()
@@ -86,6 +102,8 @@ class Transport:
         # proxies, REQUESTS_CA_BUNDLE...); the host never changes for this transport.
         settings = self.session.merge_environment_settings(base_url + "/", {}, None, None, None)
         self._proxies: Mapping[str, str] = settings["proxies"]
+        if base_url.startswith("http://"):
+            self._proxies = _loopback_proxies(base_url, self.session.proxies)
         self._verify: bool | str = settings["verify"] if settings["verify"] is not None else True
         self._cert: Any = settings["cert"]
 
@@ -101,33 +119,54 @@ class Transport:
             self.session.mount(self.base_url + "/", replacement)
 
     def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None = None
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
     ) -> Outcome:
         """One try: the answer, or why there was none. Never raises for network faults."""
-        request = _prepared(method, url, self.session.headers, headers, body)
         started = time.perf_counter()
         watch = _Watch(time.monotonic() + self.timeout)
         _current.watch = watch
         _WATCHDOG.add(watch)
-        failure: NoAnswer | None = None
-        answer: Answer | None = None
+        result: tuple[Answer | None, NoAnswer | None] = (None, None)
+        stopped: type[BaseException] | None = None
         try:
-            answer, failure = self._exchange(request, watch, started)
+            result = self._exchange(method, url, headers, body, watch, started)
+        except BaseException as exc:  # Ctrl-C or SystemExit: re-raised below, fresh
+            stopped = type(exc)
         finally:
             _current.watch = None
             _WATCHDOG.remove(watch)
-            del request  # the key header goes no further than this frame
+        if stopped is not None:
+            # Raised outside the handler: no __context__ and no traceback into the frames
+            # of requests, whose locals hold the prepared request and its key header.
+            raise stopped()
+        answer, failure = result
         if failure is not None:
             return failure
         assert answer is not None
         return answer
 
     def _exchange(
-        self, request: requests.PreparedRequest, watch: _Watch, started: float
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        body: bytes | None,
+        watch: _Watch,
+        started: float,
     ) -> tuple[Answer | None, NoAnswer | None]:
-        adapter = self.session.get_adapter(request.url or "")
+        request: requests.PreparedRequest | None = None
         try:
-            response = adapter.send(
+            request = self.session.prepare_request(
+                requests.Request(method, url, headers=dict(headers or {}), data=body)
+            )
+            if self._key is not None:
+                request.headers["X-API-KEY"] = self._key.get_secret_value()
+            # As Session.send does, without its redirect step (it reads a 3xx body uncapped).
+            response = self.session.get_adapter(url).send(
                 request,
                 stream=True,
                 timeout=self.timeout,
@@ -135,19 +174,26 @@ class Transport:
                 cert=self._cert,
                 proxies=self._proxies,
             )
+            extract_cookies_to_jar(self.session.cookies, request, response.raw)  # type: ignore[no-untyped-call]
+            response = dispatch_hook("response", request.hooks, response)  # type: ignore[no-untyped-call]
+            response.request = None
         except Exception as exc:  # classified below; never re-raised (it holds the request)
             return None, _classify(exc, watch.expired)
+        finally:
+            request = None  # the key header goes no further than this frame
         try:
             body = _read_capped(response, self.max_answer_bytes)
         except _TooLarge:
-            return None, NoAnswer("too_large", True, f"over {self.max_answer_bytes} bytes")
+            return None, NoAnswer(
+                TransportKind.TOO_LARGE, True, f"over {self.max_answer_bytes} bytes"
+            )
         except Exception as exc:
-            kind = "timeout" if watch.expired else "dropped"
+            kind = TransportKind.TIMEOUT if watch.expired else TransportKind.DROPPED
             return None, NoAnswer(kind, True, type(exc).__name__)
         finally:
             response.close()
         if watch.expired:  # the watchdog cut it: what was read may look whole but is not
-            return None, NoAnswer("timeout", True, "deadline")
+            return None, NoAnswer(TransportKind.TIMEOUT, True, "deadline")
         elapsed = (time.perf_counter() - started) * 1000
         return Answer(response.status_code, response.headers, body, elapsed), None
 
@@ -155,28 +201,21 @@ class Transport:
         self.session.close()
 
 
-def _prepared(
-    method: str,
-    url: str,
-    defaults: Mapping[str, str | bytes],
-    headers: Mapping[str, str],
-    body: bytes | None,
-) -> requests.PreparedRequest:
-    """The request as ``PreparedRequest.prepare`` would build it, without re-parsing a URL
-    that this package built from a checked base URL and quoted path parts (a large share of
-    a call's cost in ``requests``)."""
-    request = requests.PreparedRequest()
-    request.method = method
-    request.url = url
-    merged: CaseInsensitiveDict[str] = CaseInsensitiveDict()
-    for name, value in defaults.items():
-        merged[name] = value if isinstance(value, str) else value.decode("latin-1")
-    merged.update(headers)
-    if body is not None:
-        merged["Content-Length"] = str(len(body))
-    request.headers = merged
-    request.body = body
-    return request
+def _loopback_proxies(base_url: str, configured: Mapping[str, str]) -> dict[str, str]:
+    """The proxies for a plain ``http://`` (loopback) base URL: none from the environment
+    (the key would reach a proxy in clear); the session's own only when it is on loopback.
+
+    Raises ``ValueError`` for a session proxy elsewhere."""
+    chosen = select_proxy(base_url + "/", dict(configured or {}))
+    if chosen is None:
+        return {}
+    host = urllib3.util.parse_url(chosen).host or ""
+    if not is_loopback(host):
+        raise ValueError(
+            f"refusing the session's proxy {host} for plain http://: the API key would reach "
+            "it unencrypted. Use https://, or a proxy on loopback."
+        )
+    return {"http": chosen}
 
 
 class _TooLarge(Exception):
@@ -219,31 +258,31 @@ def _classify(exc: Exception, expired: bool) -> NoAnswer:
     """Why ``adapter.send`` failed, by exception class (requests wraps urllib3's)."""
     name = type(exc).__name__
     if expired:
-        return NoAnswer("timeout", True, name)
+        return NoAnswer(TransportKind.TIMEOUT, True, name)
     if isinstance(exc, requests.exceptions.SSLError):
-        return NoAnswer("tls", False, _tls_detail(exc))
+        return NoAnswer(TransportKind.TLS, False, _tls_detail(exc))
     if isinstance(exc, requests.exceptions.ProxyError):
-        return NoAnswer("proxy", False, name)
+        return NoAnswer(TransportKind.PROXY, False, name)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return NoAnswer("connect_timeout", False, name)
+        return NoAnswer(TransportKind.CONNECT_TIMEOUT, False, name)
     if isinstance(exc, requests.exceptions.ReadTimeout):
-        return NoAnswer("timeout", True, name)
+        return NoAnswer(TransportKind.TIMEOUT, True, name)
     if isinstance(exc, requests.exceptions.ConnectionError):
         reason = exc.args[0] if exc.args else None
         if isinstance(reason, urllib3.exceptions.MaxRetryError):
             reason = reason.reason
         if isinstance(reason, urllib3.exceptions.NameResolutionError):
-            return NoAnswer("dns", False, name)
+            return NoAnswer(TransportKind.DNS, False, name)
         # (NewConnectionError subclasses ConnectTimeoutError in urllib3 2: test it first.)
         if isinstance(reason, urllib3.exceptions.NewConnectionError):
-            return NoAnswer("refused", False, name)
+            return NoAnswer(TransportKind.REFUSED, False, name)
         if isinstance(reason, urllib3.exceptions.ConnectTimeoutError):
-            return NoAnswer("connect_timeout", False, name)
-        return NoAnswer("dropped", True, name)
+            return NoAnswer(TransportKind.CONNECT_TIMEOUT, False, name)
+        return NoAnswer(TransportKind.DROPPED, True, name)
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader)):
-        return NoAnswer("error", False, name)
+        return NoAnswer(TransportKind.ERROR, False, name)
     # Anything else: the request may have gone out, so the outcome is unknown.
-    return NoAnswer("error", True, name)
+    return NoAnswer(TransportKind.ERROR, True, name)
 
 
 def _tls_detail(exc: Exception) -> str:
@@ -330,12 +369,34 @@ class _Watched:
         return conn
 
 
-class _WatchedPool(_Watched, HTTPConnectionPool):
+class _Quiet:
+    """A connection whose ``debuglevel`` stays 0: the standard debugging recipe
+    (``http.client.HTTPConnection.debuglevel = 1``) would print every header sent,
+    ``X-API-KEY`` among them, into the notebook."""
+
+    @property
+    def debuglevel(self) -> int:
+        return 0
+
+    @debuglevel.setter
+    def debuglevel(self, value: int) -> None:
+        pass
+
+
+class _QuietHTTPConnection(_Quiet, HTTPConnection):
     pass
+
+
+class _QuietHTTPSConnection(_Quiet, HTTPSConnection):
+    pass
+
+
+class _WatchedPool(_Watched, HTTPConnectionPool):
+    ConnectionCls = _QuietHTTPConnection
 
 
 class _WatchedHTTPSPool(_Watched, HTTPSConnectionPool):
-    pass
+    ConnectionCls = _QuietHTTPSConnection
 
 
 _POOLS = {"http": _WatchedPool, "https": _WatchedHTTPSPool}

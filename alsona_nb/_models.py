@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import secrets
 import time
+import zoneinfo
 from collections import Counter
 from datetime import datetime, timezone
 from enum import Enum
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import (
@@ -54,6 +56,28 @@ Identifier = Annotated[str, AfterValidator(_check_identifier)]
 Hour = Annotated[int, Field(strict=True, ge=0, le=24)]
 # UTC offsets in use run from -12:00 to +14:00.
 OffsetMinutes = Annotated[int, Field(strict=True, ge=-720, le=840)]
+#: Longest campaign name accepted: a name is a label, and an answer holding a huge one
+#: would pass the client's answer-size cap and could never be read back.
+MAX_NAME_LENGTH = 500
+
+
+@lru_cache(maxsize=512)
+def _is_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError, OSError):
+        return False
+    return True
+
+
+def _check_zone(value: str) -> str:
+    value = value.strip()
+    if not _is_zone(value):
+        raise ValueError(f"{value!r} is not a time zone name")
+    return value
+
+
+ZoneName = Annotated[str, AfterValidator(_check_zone)]
 
 
 class CampaignStatus(str, Enum):
@@ -154,12 +178,17 @@ class WeeklySchedule(BaseModel):
 class CampaignDraft(BaseModel):
     """A campaign as the analyst means to create it; ``to_payload()`` is the exact body sent.
 
-    ``account_id`` may be left out: the client fills in its own account.
+    ``account_id`` may be left out: the client fills in its own account. ``zone`` is the
+    IANA time zone the campaign is meant for (``"America/New_York"``): never sent, since the
+    API keeps only an offset; when ``timezone`` is not given, the client sends the zone's
+    offset on the day the campaign is sent, and the zone is kept beside the campaign in
+    journals and frames so that daylight-saving drift can be found later.
+    A ``RUN`` campaign needs at least one day with hours.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str
+    name: Annotated[str, Field(max_length=MAX_NAME_LENGTH)]
     seats: list[Identifier] = Field(min_length=1)
     schedule: WeeklySchedule
     account_id: Identifier | None = None
@@ -167,6 +196,7 @@ class CampaignDraft(BaseModel):
     timezone: OffsetMinutes | None = None
     campaign_id: Identifier | None = None
     created_at: Annotated[int, Field(strict=True, ge=0)] | None = None
+    zone: Annotated[ZoneName | None, Field(exclude=True)] = None
 
     @field_validator("name", mode="before")
     @classmethod
@@ -200,6 +230,12 @@ class CampaignDraft(BaseModel):
             return value.strip().upper()
         return value
 
+    @model_validator(mode="after")
+    def _running_needs_hours(self) -> CampaignDraft:
+        if self.status is CampaignStatus.RUN and self.schedule.hours_per_week == 0:
+            raise ValueError(_RUN_WITHOUT_HOURS)
+        return self
+
     def to_payload(self, *, now_ms: int | None = None) -> dict[str, Any]:
         """The JSON body for the create call: ``{"campaign": {...}}``.
 
@@ -216,6 +252,11 @@ class CampaignDraft(BaseModel):
         """Read a body made by ``to_payload`` (or by hand) back into a draft."""
         body = payload.get("campaign", payload) if isinstance(payload, dict) else payload
         return cls.model_validate(body)
+
+
+_RUN_WITHOUT_HOURS = (
+    "A running campaign needs at least one day with hours: tick a day, or save it as DRAFT"
+)
 
 
 def _ms_to_datetime(value: int | None) -> datetime | None:

@@ -37,27 +37,47 @@ class RetryPolicy:
         retry_after: float | None = None,
         *,
         jitter: float = 0.5,
-    ) -> float | str:
-        """The wait before try ``tries + 1`` (seconds), or why to stop (a phrase).
+    ) -> Decision:
+        """Whether to send try ``tries + 1``, and after how long a wait.
 
         ``tries`` tries were made, ``waited`` seconds were waited so far; ``jitter`` is a
         number in [0, 1) (the caller's randomness).
         """
         if tries > self.max_retries:
-            return f"still failing after {tries} tries"
+            return Decision.stop(f"still failing after {tries} tries")
         if retry_after is not None:
             if retry_after > LONGEST_WAIT:
-                return f"the server asked to wait {retry_after:.0f} s; this client waits less"
+                return Decision.stop(
+                    f"the server asked to wait {retry_after:.0f} s; this client waits at most "
+                    f"{LONGEST_WAIT:.0f} s"
+                )
             wait = retry_after + jitter * (0.1 * retry_after + 0.05)
         else:
             step = min(self.cap, self.base * 2.0 ** (tries - 1))
             wait = step * (0.5 + 0.5 * jitter)
         if waited + wait > self.max_wait:
-            return (
+            return Decision.stop(
                 f"gave up after {tries} tries: waiting {wait:.0f} s more would pass "
                 f"max_retry_wait={self.max_wait:g} s"
             )
-        return wait
+        return Decision(wait=wait)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What ``RetryPolicy.decide`` says: wait ``wait`` seconds and try again, or stop
+    (``wait`` is ``None``) for ``reason``."""
+
+    wait: float | None
+    reason: str = ""
+
+    @classmethod
+    def stop(cls, reason: str) -> Decision:
+        return cls(wait=None, reason=reason)
+
+    @property
+    def retry(self) -> bool:
+        return self.wait is not None
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -28,12 +28,12 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from ._attempt import Attempt, Outcome, PreparedDelete, PreparedUpdate
+from ._attempt import Attempt, AttemptSink, Outcome, PreparedDelete, PreparedUpdate
 from ._errors import JournalError, notify
 from ._frames import (
     COLUMNS,
@@ -78,16 +78,6 @@ _QUEUED, _INTENT, _OUTCOME = 0, 1, 2
 _RANKS = {"queued": _QUEUED, "intent": _INTENT, "outcome": _OUTCOME}
 _FLAGS = os.O_APPEND | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _FLAGS |= getattr(os, "O_BINARY", 0)
-
-
-class AttemptSink(Protocol):
-    """Anything that keeps attempts, such as a ``ResultsLog``: ``intent`` is called before
-    an attempt's first request (and must raise rather than let it be sent unrecorded),
-    ``record`` after its last."""
-
-    def intent(self, attempt: Attempt) -> object: ...
-
-    def record(self, attempt: Attempt) -> object: ...
 
 
 # -- rows -------------------------------------------------------------------------------------

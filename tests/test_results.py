@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from alsona_nb import AlsonaError, AlsonaWarning, InvalidDraftError, JournalError, ResultsLog
-from alsona_nb._attempt import Action, Attempt, PreparedCreate, PreparedDelete, PreparedUpdate
+from alsona_nb._attempt import Attempt, PreparedCreate, PreparedDelete, PreparedUpdate
 from alsona_nb._frames import COLUMNS, DEFAULT_COLUMNS
 from alsona_nb._models import Campaign, CampaignDraft, CampaignStatus, WeeklySchedule
 from alsona_nb._results import IN_FLIGHT, QUEUED, row_body
@@ -51,7 +51,7 @@ def answer(draft: CampaignDraft, **changes: Any) -> Campaign:
 def create(draft: CampaignDraft, **kw: Any) -> Attempt:
     body = json.dumps(draft.to_payload(), ensure_ascii=False).encode()
     prepared = PreparedCreate(url=URL, draft=draft, body=body)
-    return Attempt(WHEN, "sandbox", draft.account_id, Action.CREATE, prepared, **kw)
+    return Attempt(WHEN, "sandbox", draft.account_id, prepared=prepared, **kw)
 
 
 def created(draft: CampaignDraft) -> Attempt:
@@ -62,17 +62,17 @@ def update(before: Campaign, after: CampaignDraft, **kw: Any) -> Attempt:
     diff = {"status": (before.status, after.status), "schedule": (before.schedule, after.schedule)}
     body = json.dumps(after.to_payload()).encode()
     prepared = PreparedUpdate(URL + "/x", after, body, based_on=before, diff=diff)
-    return Attempt(WHEN, "sandbox", after.account_id, Action.UPDATE, prepared, **kw)
+    return Attempt(WHEN, "sandbox", after.account_id, prepared=prepared, **kw)
 
 
 def delete(campaign: Campaign, **kw: Any) -> Attempt:
     prepared = PreparedDelete(URL + "/x", campaign.campaign_id, campaign.account_id, campaign)
-    return Attempt(WHEN, "sandbox", campaign.account_id, Action.DELETE, prepared, **kw)
+    return Attempt(WHEN, "sandbox", campaign.account_id, prepared=prepared, **kw)
 
 
 def invalid(data: dict[str, Any]) -> Attempt:
     error = InvalidDraftError("Pick at least one seat", problems=[("seats", "Pick at least one")])
-    return Attempt(WHEN, "sandbox", "acc_1", Action.CREATE, None, input=data, error=error)
+    return Attempt(WHEN, "sandbox", "acc_1", input=data, error=error)
 
 
 def events(path: Path) -> list[str]:

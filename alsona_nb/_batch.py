@@ -52,7 +52,7 @@ _FIELDS = ("name", "seats", "status", "schedule", "timezone", "zone", "campaign_
 
 
 @dataclass
-class _Item:
+class BatchItem:
     """One input row on its way: what to send, or the finished row carried over."""
 
     row: Hashable
@@ -125,7 +125,7 @@ def create_campaigns(
 
 def send_prepared(
     client: AlsonaClient,
-    items: list[_Item],
+    items: list[BatchItem],
     *,
     pacer: Pacer,
     log: AttemptSink | None,
@@ -171,13 +171,13 @@ def _journal(path: str | os.PathLike[str]) -> ResultsLog:
         return ResultsLog.read(path)  # settle and resend, journalling nowhere
 
 
-def _from_drafts(source: Any) -> list[_Item]:
+def _from_drafts(source: Any) -> list[BatchItem]:
     """Items from drafts or dicts, a sheet DataFrame or a ``DraftBatch``."""
     if isinstance(source, pd.DataFrame):
         source = drafts_from_frame(source)
     if isinstance(source, DraftBatch):
         return [
-            _Item(i.row, i.draft if i.draft is not None else i.data, problems=list(i.problems))
+            BatchItem(i.row, i.draft if i.draft is not None else i.data, problems=list(i.problems))
             for i in source.items
         ]
     if isinstance(source, (CampaignDraft, Mapping, PreparedCreate)):
@@ -191,13 +191,13 @@ def _from_drafts(source: Any) -> list[_Item]:
                 f"item {number} is a {type(entry).__name__}: give CampaignDrafts, dicts, a "
                 "DataFrame, a DraftBatch, a result frame or a journal"
             )
-        items.append(_Item(number, entry))
+        items.append(BatchItem(number, entry))
     return items
 
 
 def _from_results(
     client: AlsonaClient, frame: pd.DataFrame, retry_unknown: bool, journal: ResultsLog | None
-) -> list[_Item]:
+) -> list[BatchItem]:
     """An earlier run, settled: what succeeded is kept, what does not exist is sent again.
 
     A journal has a row per attempt; one campaign id is one input (created if any of its
@@ -206,7 +206,7 @@ def _from_results(
     labels = frame["input_row"].tolist() if "input_row" in frame.columns else None
     records = [_plain(r) for r in frame.to_dict("records")]
     by_id: dict[str, int] = {}
-    items: list[_Item] = []
+    items: list[BatchItem] = []
     held = 0
     for number, row in enumerate(records):
         label = labels[number] if labels is not None else len(items)
@@ -217,9 +217,9 @@ def _from_results(
             if earlier.kept is not None and earlier.kept.get("ok"):
                 continue  # already created by an earlier attempt
             row["input_row"] = earlier.row
-            items[by_id[cid]] = item = _Item(earlier.row)
+            items[by_id[cid]] = item = BatchItem(earlier.row)
         else:
-            item = _Item(label)
+            item = BatchItem(label)
             if isinstance(cid, str):
                 by_id[cid] = len(items)
             items.append(item)
@@ -263,7 +263,7 @@ def _plain(record: Mapping[Hashable, Any]) -> dict[str, Any]:
     return row
 
 
-def _prepare(client: AlsonaClient, item: _Item) -> None:
+def _prepare(client: AlsonaClient, item: BatchItem) -> None:
     """Build the request once (id minted, account filled in) or note why it cannot be."""
     if item.kept is not None or item.problems or item.prepared is not None:
         return
@@ -280,13 +280,13 @@ def _prepare(client: AlsonaClient, item: _Item) -> None:
 # -- rows -----------------------------------------------------------------------------------
 
 
-def _row(attempt: Attempt, item: _Item) -> dict[str, Any]:
+def _row(attempt: Attempt, item: BatchItem) -> dict[str, Any]:
     row = attempt_row(attempt)
     row["input_row"] = item.row
     return row
 
 
-def _unsent(client: AlsonaClient, item: _Item, error: AlsonaError | None) -> Attempt:
+def _unsent(client: AlsonaClient, item: BatchItem, error: AlsonaError | None) -> Attempt:
     """The attempt of a row that was not sent (invalid, a dry run, queued or interrupted)."""
     attempt = Attempt(
         datetime.now(timezone.utc),
@@ -315,7 +315,7 @@ class _Run:
     def __init__(
         self,
         client: AlsonaClient,
-        items: list[_Item],
+        items: list[BatchItem],
         rows: list[dict[str, Any] | None],
         pacer: Pacer,
         log: AttemptSink | None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -331,6 +331,19 @@ class AlsonaClient:
         campaign: Campaign = self._caller.read(url, read_campaign)
         return campaign
 
+    def iter_campaigns(self, *, progress: bool = False) -> Iterator[Campaign]:
+        """Every campaign of the account as ``Campaign`` objects, page by page (one that
+        cannot be read is skipped). Raises ``AlsonaError`` when a page cannot be read."""
+        url = campaigns_url(self.base_url, self._account(None))
+        with page_bar(progress, "reading campaigns") as bar:
+            for items in pages(self._caller, url, "campaigns"):
+                bar.update(1)
+                for item in items:
+                    try:
+                        yield Campaign.model_validate(item)
+                    except ValidationError:
+                        continue  # one unreadable campaign does not hide the others
+
     def list_campaigns(self, *, progress: bool = True) -> pd.DataFrame:
         """Every campaign of the account, following the cursor to the last page, as a
         DataFrame: one row per campaign, epoch-ms fields as UTC datetimes.
@@ -339,17 +352,7 @@ class AlsonaClient:
         """
         from ._frames import campaigns_to_frame
 
-        url = campaigns_url(self.base_url, self._account(None))
-        found: list[Campaign] = []
-        with page_bar(progress, "reading campaigns") as bar:
-            for items in pages(self._caller, url, "campaigns"):
-                bar.update(1)
-                for item in items:
-                    try:
-                        found.append(Campaign.model_validate(item))
-                    except ValidationError:
-                        continue  # one unreadable campaign does not hide the others
-        return campaigns_to_frame(found)
+        return campaigns_to_frame(list(self.iter_campaigns(progress=progress)))
 
     def list_seats(self) -> dict[str, str]:
         """The account's seats as ``{label: seat_id}``: the seat's name when the server

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import secrets
 import time
-import zoneinfo
 from collections import Counter
 from datetime import datetime, timezone
 from enum import Enum
@@ -25,6 +24,8 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+
+from ._timezones import zone_offset
 
 DAYS: tuple[str, ...] = (
     "monday",
@@ -63,9 +64,10 @@ MAX_NAME_LENGTH = 500
 
 @lru_cache(maxsize=512)
 def _is_zone(name: str) -> bool:
+    """An IANA name, or a fixed offset as ``find_zone`` writes it (``"UTC+02:00"``)."""
     try:
-        zoneinfo.ZoneInfo(name)
-    except (ValueError, zoneinfo.ZoneInfoNotFoundError, OSError):
+        zone_offset(name)
+    except ValueError:
         return False
     return True
 

@@ -86,7 +86,8 @@ class Performer:
 
     def _created(self, prepared: PreparedCreate, sent: Sent) -> Result:
         campaign: Campaign = sent.value
-        settled = "created (the answer of an earlier try was lost)" if sent.unknown else None
+        lost = sent.unknown and sent.tries > 1  # an earlier try of this call lost its answer
+        settled = "created (the answer of an earlier try was lost)" if lost else None
         ignored = prepared.campaign_id is not None and campaign.campaign_id != prepared.campaign_id
         if ignored:
             notify(
@@ -109,6 +110,10 @@ class Performer:
             current = self.get(prepared.campaign_id, prepared.account_id)
         except AlsonaError as exc:
             return Result(False, error=exc)
+        intended = json.loads(prepared.body)["campaign"]
+        if all(wire(current, f) == v for f, v in intended.items() if f in WRITABLE):
+            # already as intended (an earlier apply): sending it again would change nothing
+            return Result(True, current, None, 0, None, "already as intended; nothing sent")
         moved = {
             f: (wire(prepared.based_on, f), wire(current, f))
             for f in WRITABLE
@@ -118,11 +123,11 @@ class Performer:
             return Result(False, error=_conflict(prepared.campaign_id, moved, current))
         sent = self.caller.send(Request("PUT", prepared.url, prepared.body), read_campaign)
         if sent.done:
-            settled = "updated (the answer of an earlier try was lost)" if sent.unknown else None
+            lost = sent.unknown and sent.tries > 1
+            settled = "updated (the answer of an earlier try was lost)" if lost else None
             return Result(True, sent.value, None, sent.tries, sent.status, settled)
         if not sent.unknown:
             return self._failed(sent)
-        intended = json.loads(prepared.body)["campaign"]
         found = settle_update(self.get, prepared.campaign_id, intended, self.sleep)
         return self._settled(sent, found, prepared.campaign_id, "updated", "nothing was changed")
 

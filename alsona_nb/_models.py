@@ -1,7 +1,8 @@
 """The campaign models: the one place that says what a valid campaign is.
 
-The client, the sandbox, the form and bulk creation all validate through these.
-Decisions taken from ``spec/NOTES.md`` are marked with their point number.
+The client, the sandbox, the form and bulk creation all validate through these. Strict on
+what is sent (hours are whole numbers 0-24, statuses from the enum), lenient on what is read
+(the vendor's own example answers ``[true, true, true]`` days and statuses like ``PAUSED``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from enum import Enum
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import (
     AfterValidator,
@@ -38,7 +39,8 @@ DAYS: tuple[str, ...] = (
 )
 
 
-# NOTES 5: ids are never validated by prefix, only non-empty and without whitespace.
+# Ids are never checked by prefix (the vendor's pages use several forms): only non-empty and
+# without whitespace.
 def _check_identifier(value: str) -> str:
     if not value:
         raise ValueError("cannot be empty")
@@ -49,7 +51,8 @@ def _check_identifier(value: str) -> str:
 
 def mint_campaign_id() -> str:
     """A new campaign id of the seed's form: ``campaign_`` + 20 lowercase hex digits
-    (80 random bits from ``secrets``; NOTES 9)."""
+    (80 random bits from ``secrets``), chosen before the first try so that a retry repeats
+    the same create."""
     return "campaign_" + secrets.token_hex(10)
 
 
@@ -83,7 +86,7 @@ ZoneName = Annotated[str, AfterValidator(_check_zone)]
 
 
 class CampaignStatus(str, Enum):
-    """The statuses a campaign may be created with (NOTES 3: strict on what we send)."""
+    """The statuses a campaign may be sent with (answers may carry others, such as PAUSED)."""
 
     DRAFT = "DRAFT"
     RUN = "RUN"
@@ -97,7 +100,7 @@ class CampaignStatus(str, Enum):
 class DayWindow(BaseModel):
     """One day of a schedule: on or off, and the hours ``[start_hour, end_hour)``.
 
-    On the wire it is ``[enabled, start_hour, end_hour]`` (NOTES 1). A disabled day keeps
+    On the wire it is ``[enabled, start_hour, end_hour]``. A disabled day keeps
     its hours so that enabling it again restores them.
     """
 
@@ -275,7 +278,7 @@ def _when(moment: datetime | None) -> str:
 
 
 class Campaign(BaseModel):
-    """A campaign as the server answered it, read leniently (NOTES 1 and 3).
+    """A campaign as the server answered it, read leniently.
 
     ``status`` is a plain string, day lists may hold ints or the vendor example's booleans,
     and fields this package does not know are kept. Only what identifies the campaign is
@@ -386,12 +389,83 @@ def describe_errors(exc: ValidationError) -> list[str]:
     return [sentence for _, sentence in problems(exc)]
 
 
+_WHOLE = frozenset({"int_type", "int_parsing", "int_from_float", "bool_type"})
+_RANGE = frozenset({"greater_than_equal", "less_than_equal"})
+
+
+class _Rule(NamedTuple):
+    """One message: for ``field`` (``"*"``: any) and ``part`` (of a day: ``enabled``, an
+    hour, ``""`` for the day itself, ``"*"`` any), when the error's kind is in ``kinds``
+    (empty: any) and, with ``custom``, only when the validator said something of its own."""
+
+    field: str
+    part: str
+    kinds: frozenset[str]
+    message: str
+    custom: bool = False
+
+
+def _rule(field: str, part: str, kinds: str, message: str, custom: bool = False) -> _Rule:
+    return _Rule(field, part, frozenset(kinds.split()), message, custom)
+
+
+# First match wins. {label}: the field's or day's name; {what}: the hour's name;
+# {custom}: what the validator said; {head}: the field as given.
+_RULES = (
+    _rule("day", "", "missing", "{label} is missing from the schedule"),
+    _rule("day", "", "extra_forbidden", "{head!r} is not a day of the week"),
+    _rule("day", "enabled", "", "{label}: on or off must be true or false"),
+    _rule("day", "*", "missing", "{label}: the {what} is missing"),
+    _rule("day", "*", " ".join(_RANGE), "{label}: the {what} must be between 0 and 24"),
+    _rule("day", "*", " ".join(_WHOLE), "{label}: the {what} must be a whole number"),
+    _rule("day", "*", "", "{label}: {custom}", custom=True),
+    _rule("day", "*", "", "{label}: give [on or off, start hour, end hour], e.g. [true, 9, 17]"),
+    _rule("*", "", "extra_forbidden", "{head!r} is not a campaign field"),
+    _rule("*", "*", "string_unicode", "{label} holds a broken character; type it again"),
+    _rule("seats", "", "missing too_short", "Pick at least one seat"),
+    _rule("seats", "item", "", "Seat ids {custom}", custom=True),
+    _rule("seats", "item", "", "Seat ids must be text"),
+    _rule("seats", "", "", "Seats: {custom}", custom=True),
+    _rule("seats", "", "", "Seats: give a list of seat ids"),
+    _rule("name", "", "missing", "Give the campaign a name"),
+    _rule(
+        "name",
+        "",
+        "string_too_long",
+        f"The name is too long (at most {MAX_NAME_LENGTH} characters)",
+    ),
+    _rule("name", "", "", "{custom}", custom=True),
+    _rule("name", "", "", "The name must be text"),
+    _rule("zone", "", "", "The time zone {custom}", custom=True),
+    _rule("*", "", "missing", "{label} is missing"),
+    _rule(
+        "status", "", "enum", "Status must be one of " + ", ".join(s.value for s in CampaignStatus)
+    ),
+    _rule(
+        "timezone",
+        "",
+        " ".join(_RANGE),
+        "The time offset must be between -720 and +840 minutes (UTC-12 to UTC+14)",
+    ),
+    _rule(
+        "timezone",
+        "",
+        "",
+        "The time offset must be a whole number of minutes (or pick a time zone)",
+    ),
+    _rule("*", "", " ".join(_WHOLE), "{label} must be a whole number"),
+    _rule("*", "", "greater_than_equal", "{label} must not be negative"),
+    _rule("*", "", "string_type", "{label} must be text"),
+    _rule("*", "", "", "{label} {custom}", custom=True),
+)
+
+
 def _problem(err: Any) -> tuple[str, str]:
     loc = list(err["loc"])
     kind, ctx = err["type"], err.get("ctx") or {}
     custom = str(ctx.get("error", "")) if kind == "value_error" else ""
     if not loc:
-        if kind == "model_type" or kind == "model_attributes_type":
+        if kind in ("model_type", "model_attributes_type"):
             return "", "Give a campaign as a dict of its fields"
         return "", custom or err["msg"]
     head = str(loc[0])
@@ -404,52 +478,23 @@ def _problem(err: Any) -> tuple[str, str]:
         return "schedule", "The schedule must give all seven days, Monday to Sunday"
     if head == "schedule" and len(loc) >= 2 and isinstance(loc[1], str):
         day = str(loc[1])
-        label = day.capitalize() if day in DAYS else "This day"
         part = str(loc[2]) if len(loc) >= 3 else ""
-        if kind == "missing" and not part:
-            return day, f"{label} is missing from the schedule"
-        if kind == "extra_forbidden" and not part:
-            return day, f"{day!r} is not a day of the week"
-        if part == "enabled":
-            return day, f"{label}: on or off must be true or false"
-        what = _LABELS.get(part, "hours")
-        if kind == "missing":
-            return day, f"{label}: the {what} is missing"
-        if kind in ("greater_than_equal", "less_than_equal"):
-            return day, f"{label}: the {what} must be between 0 and 24"
-        if kind in ("int_type", "int_parsing", "int_from_float", "bool_type"):
-            return day, f"{label}: the {what} must be a whole number"
-        if custom:
-            return day, f"{label}: {custom}"
-        return day, f"{label}: give [on or off, start hour, end hour], e.g. [true, 9, 17]"
-    label = _LABELS.get(head, head)
-    if kind == "extra_forbidden":
-        return head, f"{head!r} is not a campaign field"
-    if head == "seats":
-        if kind in ("missing", "too_short"):
-            return "seats", "Pick at least one seat"
-        if len(loc) >= 2:
-            return "seats", f"Seat ids {custom or 'must be text'}"
-        return "seats", f"Seats: {custom}" if custom else "Seats: give a list of seat ids"
-    if head == "name":
-        if kind == "missing" or custom:
-            return "name", custom or "Give the campaign a name"
-        return "name", "The name must be text"
-    if kind == "missing":
-        return head, f"{label} is missing"
-    if head == "status" and kind == "enum":
-        allowed = ", ".join(s.value for s in CampaignStatus)
-        return head, f"Status must be one of {allowed}"
-    if head == "timezone":
-        if kind in ("greater_than_equal", "less_than_equal"):
-            return head, "The time offset must be between -720 and +840 minutes (UTC-12 to UTC+14)"
-        return head, "The time offset must be a whole number of minutes (or pick a time zone)"
-    if kind in ("int_type", "int_parsing", "int_from_float", "bool_type"):
-        return head, f"{label} must be a whole number"
-    if kind == "greater_than_equal":
-        return head, f"{label} must not be negative"
-    if kind == "string_type":
-        return head, f"{label} must be text"
-    if custom:
-        return head, f"{label} {custom}"
-    return head, f"{label}: {err['msg'][:1].lower()}{err['msg'][1:]}"
+        label = day.capitalize() if day in DAYS else "This day"
+        words = {"label": label, "what": _LABELS.get(part, "hours"), "custom": custom, "head": day}
+        return day, _first("day", part, kind, custom, words)
+    part = "item" if head == "seats" and len(loc) >= 2 else ""
+    words = {"label": _LABELS.get(head, head), "what": "", "custom": custom, "head": head}
+    message = _first(head, part, kind, custom, words)
+    if message is None:
+        message = f"{words['label']}: {err['msg'][:1].lower()}{err['msg'][1:]}"
+    return head, message
+
+
+def _first(field: str, part: str, kind: str, custom: str, words: dict[str, str]) -> Any:
+    for rule in _RULES:
+        if rule.field not in ("*", field) or rule.part not in ("*", part):
+            continue
+        if (rule.kinds and kind not in rule.kinds) or (rule.custom and not custom):
+            continue
+        return rule.message.format(**words)
+    return None

@@ -120,7 +120,7 @@ def attempt_row(
         "when": attempt.started_at.isoformat(),
         "action": attempt.action.value,
         "mode": attempt.mode,
-        "account_id": attempt.account_id if isinstance(attempt.account_id, str) else None,
+        "account_id": _account(attempt),
         "name": pick("name"),
         "status": pick("status"),
         "seats": [str(s) for s in seats] if seats is not None else None,
@@ -158,6 +158,14 @@ def _source(attempt: Attempt) -> Campaign | CampaignDraft | Mapping[str, Any] | 
         inner = attempt.input.get("campaign", attempt.input)
         return inner if isinstance(inner, Mapping) else None
     return None
+
+
+def _account(attempt: Attempt) -> str | None:
+    """The account the call goes to: the prepared request's (the campaign's own account),
+    else the attempt's."""
+    prepared = attempt.prepared.account_id if attempt.prepared is not None else None
+    account = prepared if isinstance(prepared, str) and prepared else attempt.account_id
+    return account if isinstance(account, str) else None
 
 
 def _json_diff(attempt: Attempt) -> dict[str, list[Any]] | None:

@@ -128,6 +128,13 @@ def test_a_delete_row_names_the_campaign_it_deleted() -> None:
     assert row["campaign_id"] == campaign.campaign_id and row["diff"] is None
 
 
+def test_a_row_names_the_account_the_call_went_to() -> None:
+    attempt = created(make_draft(account_id="acc_other"))
+    attempt.account_id = "acc_default"  # the client's own account
+    assert ResultsLog().record(attempt)["account_id"] == "acc_other"
+    assert ResultsLog().record(invalid({"name": "x"}))["account_id"] == "acc_1"
+
+
 def test_failed_unknown_and_unsent_rows() -> None:
     log = ResultsLog()
     refused = AlsonaError("seat is not active", status_code=400)

@@ -44,7 +44,7 @@ from ._models import (
 )
 from ._results import ResultsLog
 from ._retry import RetryPolicy
-from ._timezones import ZoneOffset, zone_offset
+from ._timezones import ZoneOffset, find_zone, zone_offset
 from ._version import __version__
 from .sandbox import Fault, Sandbox, SandboxAdapter
 
@@ -103,6 +103,7 @@ __all__ = [
     "create_campaigns",
     "describe_errors",
     "drafts_from_frame",
+    "find_zone",
     "fix_zone_drift",
     "local_sandbox",
     "mint_campaign_id",

@@ -82,6 +82,7 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
     "zone",
     "timezone",
     "schedule",
+    "diff",
     "http_status",
     "error_message",
     "settled",

@@ -46,7 +46,7 @@ def reconcile(results: Any, get: GetCampaign, sleep: Callable[[float], None]) ->
         for row in rows:
             if settle_row(row, get, sleep) and not log.read_only:
                 log.settle(row)
-        settled: pd.DataFrame = rows_to_frame(rows)
+        settled: pd.DataFrame = rows_to_frame(rows, details=True)
         return settled
     if not isinstance(results, pd.DataFrame):
         raise TypeError("give a ResultsLog, the path of a journal, or a results DataFrame")

@@ -7,7 +7,8 @@ import json
 import re
 import warnings
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timezone
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -16,8 +17,10 @@ from alsona_nb import (
     AlsonaClient,
     CampaignDraft,
     CampaignStatus,
+    ConflictError,
     DayWindow,
     Fault,
+    NotFoundError,
     ResultsLog,
     Sandbox,
     WeeklySchedule,
@@ -75,10 +78,17 @@ def test_new_form_explains_what_is_missing_next_to_the_button(
     assert form.draft is None and form.payload is None
     assert form.status_input.value == "DRAFT" and form.zone_picker.zone == "UTC"
     assert form.errors == ["Give the campaign a name", "Pick at least one seat"]
-    assert plain(form.error_labels["seats"].value) == "✘ Pick at least one seat"
+    # Nothing touched yet: no red errors, a neutral list of what is still needed.
+    assert all(label.value == "" for label in form.error_labels.values())
     assert form.create_button.disabled
     reason = plain(form.reason.value)  # right under the button, not only in a tooltip
-    assert "Not ready to create" in reason and "Pick at least one seat" in reason
+    assert "Still needed" in reason and "Pick at least one seat" in reason
+    assert 'data-kind="info"' in form.reason.value and "Not ready" not in reason
+    form.name_input.value = "x"
+    form.name_input.value = ""  # touched: now its problem is shown in red, next to it
+    assert plain(form.error_labels["name"].value) == "✘ Give the campaign a name"
+    assert form.error_labels["seats"].value == ""  # seats not touched yet
+    assert "Not ready to create" in plain(form.reason.value)
     assert "No request body yet" in plain(form.preview.value)
     banner = plain(form.banner.value)
     assert banner.startswith("SANDBOX") and sandbox.account_id in banner and "LIVE" not in banner
@@ -140,14 +150,16 @@ def test_form_is_the_widget_and_keeps_log_free(form: CampaignForm) -> None:
     from alsona_nb.form._keys import KeyShield
 
     assert isinstance(form, widgets.VBox)
-    assert any(isinstance(child, KeyShield) for child in form.children)
+    # The shield sits in a box that is never displayed (a failed script load shows nothing).
+    (box,) = [c for c in form.children if form.shield in getattr(c, "children", ())]
+    assert box.layout.display == "none" and form.shield in box.children
     assert isinstance(form.results_log, ResultsLog)
     assert not isinstance(form.log, ResultsLog)  # ipywidgets' own logger is untouched
     assert "alsona-form" in form._dom_classes
     for widget, cls in [
         (form.name_input, "alsona-name"),
-        (form.day_checkboxes["monday"], "alsona-day-monday"),
-        (form.hour_sliders["sunday"], "alsona-hours-sunday"),
+        (form.schedule.checkboxes["monday"], "alsona-day-monday"),
+        (form.schedule.sliders["sunday"], "alsona-hours-sunday"),
         (form.create_button, "alsona-create"),
         (form.new_button, "alsona-new"),
         (form.duplicate_button, "alsona-duplicate"),
@@ -185,7 +197,7 @@ def _campaign_id_with_space(form: CampaignForm) -> None:
 
 
 def _empty_hours(form: CampaignForm) -> None:
-    form.hour_sliders["wednesday"].value = (10, 10)
+    form.schedule.sliders["wednesday"].value = (10, 10)
 
 
 def _minutes_out_of_range(form: CampaignForm) -> None:
@@ -237,11 +249,11 @@ def test_bad_input_is_shown_in_plain_words_next_to_its_field(
 
 def test_fixing_the_input_clears_the_message(form: CampaignForm) -> None:
     fill(form)
-    form.hour_sliders["friday"].value = (12, 12)
+    form.schedule.sliders["friday"].value = (12, 12)
     assert form.schedule.notes["friday"].value
     week = plain(form.week_picture.value).splitlines()[5]
     assert "no hours: Friday: the end hour must be after the start hour" in week
-    form.hour_sliders["friday"].value = (12, 13)
+    form.schedule.sliders["friday"].value = (12, 13)
     assert form.schedule.notes["friday"].value == "" and form.reason.value == ""
     assert form.draft is not None
     assert form.draft.schedule.friday == DayWindow(enabled=True, start_hour=12, end_hour=13)
@@ -262,26 +274,26 @@ def test_a_client_without_account_is_explained(sandbox: Sandbox) -> None:
 
 def test_unticked_day_greys_its_row_and_keeps_its_hours(form: CampaignForm) -> None:
     fill(form)
-    form.hour_sliders["tuesday"].value = (7, 11)
-    form.day_checkboxes["tuesday"].value = False
-    assert form.hour_sliders["tuesday"].disabled
+    form.schedule.sliders["tuesday"].value = (7, 11)
+    form.schedule.checkboxes["tuesday"].value = False
+    assert form.schedule.sliders["tuesday"].disabled
     assert "alsona-off" in form.schedule.rows["tuesday"]._dom_classes
     assert form.draft is not None
     assert form.draft.schedule.tuesday.model_dump() == [False, 7, 11]
-    form.day_checkboxes["tuesday"].value = True
-    assert not form.hour_sliders["tuesday"].disabled
+    form.schedule.checkboxes["tuesday"].value = True
+    assert not form.schedule.sliders["tuesday"].disabled
     assert form.draft.schedule.tuesday.model_dump() == [True, 7, 11]
 
 
 def test_presets(form: CampaignForm) -> None:
     fill(form)
-    form.hour_sliders["monday"].value = (6, 8)
-    form.preset_buttons["every_day"].click()
+    form.schedule.sliders["monday"].value = (6, 8)
+    form.schedule.preset_buttons["every_day"].click()
     assert form.draft is not None and form.draft.schedule.enabled_days == list(DAYS)
     assert form.draft.schedule.monday.model_dump() == [True, 6, 8]  # hours kept
-    form.preset_buttons["clear"].click()
+    form.schedule.preset_buttons["clear"].click()
     assert form.draft.schedule.enabled_days == []
-    form.preset_buttons["weekdays"].click()
+    form.schedule.preset_buttons["weekdays"].click()
     assert form.draft.schedule == WeeklySchedule.weekdays(9, 17)
 
 
@@ -310,8 +322,8 @@ def test_week_picture_follows_the_schedule_live(form: CampaignForm) -> None:
     fill(form)
     hours = _hours_on(form.week_picture.value)
     assert hours["monday"] == list(range(9, 17)) and hours["saturday"] == []
-    form.hour_sliders["monday"].value = (0, 24)
-    form.day_checkboxes["saturday"].value = True
+    form.schedule.sliders["monday"].value = (0, 24)
+    form.schedule.checkboxes["saturday"].value = True
     hours = _hours_on(form.week_picture.value)
     assert form.draft is not None
     assert sum(map(len, hours.values())) == form.draft.schedule.hours_per_week == 64
@@ -347,7 +359,7 @@ def test_create_sends_the_previewed_body(form: CampaignForm, sandbox: Sandbox) -
     campaign_id = form.attempts[0].campaign.campaign_id  # type: ignore[union-attr]
     assert previewed is not None and campaign_id == previewed["campaign"]["campaign_id"]
     assert campaign_id in sandbox.campaigns
-    assert sandbox.requests[-1].body == form.payload == json.loads(plain(form.preview.value))
+    assert sandbox.requests[-1].body == form.attempts[0].prepared.payload  # type: ignore[union-attr]
     shown = plain(form.message.value)
     assert shown.startswith("✔ Created campaign “Q3 founders outreach”")
     assert campaign_id in shown and "SANDBOX" in shown
@@ -355,11 +367,22 @@ def test_create_sends_the_previewed_body(form: CampaignForm, sandbox: Sandbox) -
     assert "Anna (sales)" in table and campaign_id in table and "✔ created" in table
     assert form.results_table.value in form._repr_html_()
     assert len(form.results_log) == 1
-    # Created: the button says why it waits, so a stray click does not create it twice.
-    assert form.create_button.disabled and "New campaign" in plain(form.reason.value)
+    # Created: the form now edits that campaign; nothing to send until something changes.
+    assert form.editing is not None and form.editing.campaign_id == campaign_id
+    assert form.create_button.description == "Update campaign" and form.create_button.disabled
+    assert "No changes to send" in plain(form.reason.value)
     assert form.create() is None and len(sandbox.campaigns) == 1
-    form.name_input.value = "Q4 founders outreach"  # a change is a new campaign: a new id
-    assert not form.create_button.disabled and form.message.value == ""
+    form.name_input.value = "Q4 founders outreach"  # a change is an update, never a 2nd create
+    assert form.diff == {"name": ("Q3 founders outreach", "Q4 founders outreach")}
+    assert "Q3 founders outreach → Q4 founders outreach" in plain(form.changes.value)
+    assert not form.create_button.disabled and form.create() is None
+    assert form.update() is not None
+    assert sandbox.counts["POST"] == 1 and sandbox.counts["PUT"] == 1
+    assert [c["name"] for c in sandbox.campaigns.values()] == ["Q4 founders outreach"]
+    assert plain(form.message.value).startswith("✔ Updated campaign “Q4 founders outreach”")
+    assert form.diff == {} and form.create_button.disabled
+    form.edit_controls.new_button.click()  # Create as new: the explicit choice, a fresh id
+    assert form.editing is None and form.create_button.description == "Create campaign"
     assert sent_id(form) != campaign_id
     assert form.create() is not None and len(sandbox.campaigns) == 2
 
@@ -369,7 +392,7 @@ def test_new_campaign_clears_and_duplicate_keeps_the_fields(
 ) -> None:
     fill(form)
     form.zone_picker.select("Paris")
-    form.day_checkboxes["saturday"].value = True
+    form.schedule.checkboxes["saturday"].value = True
     first = form.create()
     assert first is not None and first.ok
     form.duplicate()
@@ -380,7 +403,7 @@ def test_new_campaign_clears_and_duplicate_keeps_the_fields(
     second = form.create()
     assert second is not None and second.ok and len(sandbox.campaigns) == 2
     form.new_campaign()
-    assert form.name_input.value == "" and form.seat_picker.value == ()
+    assert form.name_input.value == "" and form.seat_picker.value == []
     assert form.draft is None and form.errors == [
         "Give the campaign a name",
         "Pick at least one seat",
@@ -409,19 +432,17 @@ def test_a_refusal_is_said_plainly_and_the_form_stays_usable(
 ) -> None:
     fill(form)
     form.campaign_id_input.value = "spring-launch"
+    sandbox.inject(Fault.error(400, "seat_6a13e661ecc6a86e3fb7 is paused"))
     first = form.create()
-    assert first is not None and first.ok
-    form.name_input.value = "Another name, same id"
-    again = form.create()
-    assert again is not None and again.outcome == "failed"
+    assert first is not None and first.outcome == "failed"
     shown = plain(form.message.value)
     assert shown.startswith("✘ Not created: the server refused the campaign (HTTP 400)")
-    assert "spring-launch" in shown and "already exists" in shown
+    assert "is paused" in shown and form.editing is None
     assert not form.create_button.disabled
     table = plain(form.results_table.value)  # what a Voila user sees, without code
     assert "✘ not created" in table and "<NA>" not in table and "nan" not in table
-    form.campaign_id_input.value = "spring-launch-2"
-    assert form.create() is not None and "spring-launch-2" in sandbox.campaigns
+    again = form.create()
+    assert again is not None and again.ok and "spring-launch" in sandbox.campaigns
 
 
 @pytest.fixture
@@ -450,12 +471,35 @@ def test_unclear_outcome_keeps_the_id_so_a_retry_cannot_duplicate(
     assert sent_id(form) == campaign_id  # the same id while the same campaign is retried
     form.name_input.value = "Q3 founders outreach, renamed"
     assert sent_id(form) == campaign_id  # even after an edit: the first may exist already
-    form.name_input.value = "Q3 founders outreach"
     sandbox.clear_faults()
-    retry = form.create()
-    assert retry is not None and retry.outcome == "created", retry.error
+    # The press asks first: the campaign exists, so the form says so and edits it.
+    assert form.create() is None
+    shown = plain(form.message.value)
+    assert shown.startswith("✔ The earlier press did create campaign “Q3 founders outreach”")
+    assert "Not created" not in shown and "already exists" not in shown
+    assert form.editing is not None and form.editing.campaign_id == campaign_id
+    assert form.diff == {"name": ("Q3 founders outreach", "Q3 founders outreach, renamed")}
+    assert form.create_button.description == "Update campaign"
+    assert form.update() is not None
     assert list(sandbox.campaigns) == [campaign_id]  # one campaign, never two
-    assert plain(form.message.value).startswith("Created campaign")
+    assert sandbox.campaigns[campaign_id]["name"] == "Q3 founders outreach, renamed"
+    assert sandbox.counts["POST"] == 1
+
+
+def test_unclear_outcome_then_nothing_was_made_creates_it(
+    once: AlsonaClient, sandbox: Sandbox
+) -> None:
+    form = CampaignForm(once, seats=SEATS, zone_date=WINTER)
+    fill(form)
+    campaign_id = sent_id(form)
+    sandbox.inject(Fault.drop())  # lost before anything was stored, and GETs fail
+    sandbox.inject(Fault.error(500).on("GET"), times=3)
+    first = form.create()
+    assert first is not None and first.outcome == "unknown"
+    sandbox.clear_faults()
+    form.name_input.value = "Q3, typo fixed"
+    second = form.create()  # asked first: not there, so this press creates it, same id
+    assert second is not None and second.ok and list(sandbox.campaigns) == [campaign_id]
 
 
 def test_lost_answer_settled_by_asking_says_created(once: AlsonaClient, sandbox: Sandbox) -> None:
@@ -548,7 +592,9 @@ def test_live_run_needs_an_explicit_confirmation(live: AlsonaClient, sandbox: Sa
     attempt = form.create()
     assert attempt is not None and attempt.ok and "LIVE" in plain(form.message.value)
     assert not form.confirm_run.value  # the next RUN campaign needs its own tick
-    form.name_input.value = "second"
+    form.name_input.value = "renamed"  # an update that keeps RUN: no new outreach starts
+    assert not form.create_button.disabled
+    form.create_as_new("second")
     assert form.create_button.disabled and form.create() is None
     assert len(sandbox.campaigns) == 1
 
@@ -667,7 +713,244 @@ def test_one_widget_change_rebuilds_once(form: CampaignForm, client: AlsonaClien
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     client.prepare = counting  # type: ignore[method-assign,assignment]
-    form.hour_sliders["monday"].value = (8, 12)
+    form.schedule.sliders["monday"].value = (8, 12)
     assert calls == 1
     form.load(DRAFTS[2])  # many widgets at once: one rebuild
     assert calls == 2
+
+
+# -- edit mode: open, update, pause, resume, delete, conflicts -----------------------------
+
+
+def _made(client: AlsonaClient, name: str = "Existing", status: str = "RUN") -> str:
+    campaign = client.create_campaign(
+        CampaignDraft(
+            name=name, seats=[SEAT_IDS[0]], schedule=WeeklySchedule.weekdays(), status=status
+        )
+    )
+    return campaign.campaign_id
+
+
+def test_edit_by_id_and_load_with_a_known_id_edit_that_campaign(
+    form: CampaignForm, client: AlsonaClient, sandbox: Sandbox
+) -> None:
+    campaign_id = _made(client)
+    form.edit(campaign_id)
+    assert form.editing is not None and form.name_input.value == "Existing"
+    assert form.campaign_id_input.value == campaign_id and form.campaign_id_input.disabled
+    assert form.diff == {} and form.create_button.description == "Update campaign"
+    assert "Editing campaign “Existing”" in plain(form.edit_controls.editing_line.value)
+    other = CampaignForm(client, seats=SEATS, zone_date=WINTER)
+    other.load(
+        CampaignDraft(
+            name="Existing, new hours",
+            seats=[SEAT_IDS[0]],
+            schedule=WeeklySchedule.weekdays(8, 12),
+            status=CampaignStatus.RUN,
+            campaign_id=campaign_id,
+        )
+    )
+    assert other.editing is not None and set(other.diff) >= {"name", "schedule"}
+    assert "Mon [True, 9, 17]" in plain(other.changes.value)
+    attempt = other.update()
+    assert attempt is not None and attempt.ok and len(sandbox.campaigns) == 1
+    assert sandbox.campaigns[campaign_id]["schedule"]["monday"] == [True, 8, 12]
+    with pytest.raises(NotFoundError):
+        form.edit("campaign_00000000000000000000")
+
+
+def test_the_picker_lists_the_accounts_campaigns_and_opens_one(
+    client: AlsonaClient, sandbox: Sandbox
+) -> None:
+    campaign_id = _made(client, "Picked one", "PAUSE")
+    form = CampaignForm(client, seats=SEATS, zone_date=WINTER)
+    option = f"Picked one · PAUSE · {campaign_id}"
+    assert option in form.edit_controls.picker.options
+    form.edit_controls.picker.value = "Picked"  # typing part of it opens nothing
+    assert form.editing is None
+    form.edit_controls.picker.value = option
+    assert form.editing is not None and form.editing.campaign_id == campaign_id
+    assert form.status_input.value == "PAUSE"
+    assert form.edit_controls.resume_button.layout.display is None
+    assert form.edit_controls.pause_button.layout.display == "none"
+
+
+def test_pause_resume_and_delete_behind_a_confirmation(
+    form: CampaignForm, client: AlsonaClient, sandbox: Sandbox
+) -> None:
+    form.edit(_made(client, "Spring"))
+    ui = form.edit_controls
+    assert ui.pause_button.layout.display is None
+    ui.pause_button.click()
+    campaign_id = form.editing.campaign_id  # type: ignore[union-attr]
+    assert sandbox.campaigns[campaign_id]["status"] == "PAUSE"
+    assert form.status_input.value == "PAUSE" and form.diff == {}
+    form.resume()
+    assert sandbox.campaigns[campaign_id]["status"] == "RUN"
+    ui.delete_button.click()  # asks first, naming the campaign, offering Pause
+    assert ui.confirm.layout.display is None
+    question = plain(ui.confirm_text.value)
+    assert "Delete campaign “Spring”" in question and campaign_id in question
+    assert "Pausing stops it and can be undone" in question
+    assert ui.pause_instead_button.layout.display is None
+    assert campaign_id in sandbox.campaigns  # nothing deleted by asking
+    ui.cancel_button.click()
+    assert ui.confirm.layout.display == "none" and campaign_id in sandbox.campaigns
+    form.ask_delete()
+    ui.confirm_delete_button.click()
+    assert campaign_id not in sandbox.campaigns
+    assert plain(form.message.value).startswith("✔ Deleted campaign “Spring”")
+    assert form.editing is None and form.name_input.value == "Spring"
+    assert all(v != campaign_id for v in ui.ids.values())
+
+
+def test_a_conflict_names_the_fields_and_offers_reload_or_overwrite(
+    form: CampaignForm, client: AlsonaClient, sandbox: Sandbox
+) -> None:
+    campaign_id = _made(client, "Shared")
+    form.edit(campaign_id)
+    form.name_input.value = "Mine"
+    client.update_campaign(campaign_id, name="Theirs")  # a colleague, meanwhile
+    attempt = form.update()
+    assert attempt is not None and isinstance(attempt.error, ConflictError)
+    assert sandbox.campaigns[campaign_id]["name"] == "Theirs"  # nothing was sent
+    assert form.edit_controls.conflict.layout.display is None
+    box = plain(form.edit_controls.conflict_text.value)
+    assert "Someone else changed" in box and "Shared → Theirs" in box
+    assert "Not updated" in plain(form.message.value)
+    form.edit_controls.overwrite_button.click()
+    assert sandbox.campaigns[campaign_id]["name"] == "Mine"
+    client.update_campaign(campaign_id, name="Theirs again")
+    form.name_input.value = "Mine, again"
+    assert isinstance(form.update().error, ConflictError)  # type: ignore[union-attr]
+    form.edit_controls.reload_button.click()
+    assert form.name_input.value == "Theirs again" and form.diff == {}
+
+
+# -- the form for everyone: names, pressed state, live regions, invalid fields -----------------
+
+
+def _rules(form: CampaignForm) -> dict[tuple[str, str], str | None]:
+    return {(sel, attr): value for sel, attr, value in form.shield.rules}
+
+
+def test_assistive_technology_gets_names_pressed_state_and_invalid_fields(
+    form: CampaignForm,
+) -> None:
+    rules = _rules(form)
+    names = [v for (sel, attr), v in rules.items() if attr == "aria-label" and "noUi" in sel]
+    assert len(names) == 14 and "Monday, from" in names and "Sunday, until" in names
+    pressed = {sel: v for (sel, attr), v in rules.items() if attr == "aria-pressed"}
+    assert list(pressed.values()) == ["true", "false", "false", "false"]
+    assert rules[(".alsona-message", "role")] == "status"
+    assert rules[(".alsona-message", "aria-live")] == "polite"
+    assert rules[(".alsona-hours-saturday .noUi-handle", "tabindex")] == "-1"  # off: no Tab
+    assert rules[(".alsona-hours-monday .noUi-handle", "tabindex")] == "0"
+    assert rules[(".alsona-name input", "aria-invalid")] == "false"  # not touched yet
+    form.status_input.value = "RUN"
+    form.name_input.value = "x"
+    form.name_input.value = " "
+    rules = _rules(form)
+    assert rules[(".alsona-name input", "aria-invalid")] == "true"
+    assert rules[(".alsona-seats input", "aria-invalid")] == "false"
+    assert rules[(".alsona-status .widget-toggle-button:nth-of-type(2)", "aria-pressed")] == "true"
+    form.create()  # a press shows every problem
+    assert _rules(form)[(".alsona-seats input", "aria-invalid")] == "true"
+
+
+def test_the_hours_readout_is_plain_text(form: CampaignForm) -> None:
+    assert all(not s.readout for s in form.schedule.sliders.values())
+    form.schedule.sliders["monday"].value = (7, 19)
+    assert plain(form.schedule.readouts["monday"].value) == "7:00 – 19:00"
+
+
+def test_run_with_no_hours_is_refused_with_the_models_reason(form: CampaignForm) -> None:
+    fill(form)
+    form.status_input.value = "RUN"
+    form.schedule.preset_buttons["clear"].click()
+    assert form.payload is None and form.create() is None
+    assert any("A running campaign needs at least one day with hours" in e for e in form.errors)
+    assert "at least one day with hours" in plain(form.reason.value)
+    form.status_input.value = "DRAFT"  # a draft may stay empty
+    assert form.payload is not None
+
+
+def test_show_as_python_follows_the_form_and_hides_when_pressed_again(
+    form: CampaignForm,
+) -> None:
+    fill(form)
+    form.code_button.click()
+    assert form.code.layout.display is None and "Q3 founders outreach" in form.code.value
+    assert form.code_button.description == "Hide Python"
+    form.name_input.value = "Renamed"
+    assert "Renamed" in form.code.value and "Q3 founders" not in form.code.value
+    form.name_input.value = ""
+    assert form.code.value.startswith("# fix the problems")
+    form.code_button.click()
+    assert form.code.layout.display == "none" and form.code_button.description == "Show as Python"
+
+
+def test_details_hold_the_body_and_code(client: AlsonaClient) -> None:
+    form = CampaignForm(client, seats=SEATS, details=False)
+    assert form.details.layout.display == "none" and form.preview in form.details.children
+    form.details_button.value = True
+    assert form.details.layout.display is None
+
+
+# -- templates and the journal ---------------------------------------------------------------
+
+
+def test_a_template_is_saved_without_ids_and_loads_as_a_new_campaign(
+    form: CampaignForm, client: AlsonaClient, tmp_path: Path
+) -> None:
+    fill(form)
+    form.zone_picker.select("kolkata")
+    form.schedule.sliders["friday"].value = (10, 12)
+    assert form.create() is not None and form.editing is not None
+    path = tmp_path / "t.json"
+    text = form.save_template(path)
+    data = json.loads(path.read_text())
+    assert text == path.read_text() and "campaign_id" not in data and "account_id" not in data
+    assert data["schedule"]["friday"] == [True, 10, 12] and data["timezone"] == 330
+    assert "campaign-template.json" in form.template_link.value
+    other = CampaignForm(client, seats=SEATS, zone_date=WINTER)
+    other.load_template(path)
+    assert other.editing is None and other.draft is not None
+    assert other.draft.schedule.friday.model_dump() == [True, 10, 12]
+    assert other.draft.timezone == 330 and other.name_input.value == "Q3 founders outreach"
+    assert sent_id(other) != form.editing.campaign_id
+    with pytest.raises(ValueError, match="not a template"):
+        other.load_template(b"[1, 2]")
+    with pytest.raises(ValueError, match="end hour"):
+        other.load_template({"schedule": {d: [True, 5, 5] for d in DAYS}})
+    assert other.draft.schedule.friday.model_dump() == [True, 10, 12]  # left as it was
+
+
+def _upload(content: bytes) -> tuple[dict[str, object], ...]:
+    """What FileUpload's value holds after a file is picked in the page."""
+    meta = {
+        "name": "t.json",
+        "type": "application/json",
+        "last_modified": datetime.now(timezone.utc),
+    }
+    return ({**meta, "size": len(content), "content": memoryview(content)},)
+
+
+def test_a_template_uploaded_in_the_page_loads(form: CampaignForm) -> None:
+    body = json.dumps({"name": "From a file", "seats": ["seat_b"], "status": "PAUSE"}).encode()
+    form.load_template_upload.value = _upload(body)
+    assert form.name_input.value == "From a file" and form.status_input.value == "PAUSE"
+    form.load_template_upload.value = _upload(b"nope")
+    assert "Not loaded" in plain(form.message.value)
+
+
+def test_a_journal_shows_what_was_sent_before_the_page_reloaded(
+    client: AlsonaClient, tmp_path: Path
+) -> None:
+    journal = tmp_path / "app.jsonl"
+    first = CampaignForm(client, seats=SEATS, log=ResultsLog(journal))
+    fill(first, "Before the reload")
+    assert first.create() is not None
+    again = CampaignForm(client, seats=SEATS, log=ResultsLog(journal))
+    table = plain(again.results_table.value)
+    assert "Before the reload" in table and "✔ created" in table and "Anna (sales)" in table

@@ -91,18 +91,18 @@ def test_seats_by_label_send_ids_in_the_order_picked() -> None:
     ]
     picker.boxes["seat_b"].value = True
     picker.boxes["seat_a"].value = True
-    assert picker.value == ("seat_b", "seat_a")
+    assert picker.value == ["seat_b", "seat_a"]
     assert picker.label("seat_a") == "Anna (sales)"
     picker.set_ids(["seat_new", "seat_a"])  # an id not in the list is added, not dropped
-    assert picker.value == ("seat_new", "seat_a") and picker.label("seat_new") == "seat_new"
+    assert picker.value == ["seat_new", "seat_a"] and picker.label("seat_new") == "seat_new"
 
 
 def test_setting_value_ticks_the_boxes() -> None:
     picker = SeatPicker(["s1", "s2"])
-    picker.value = ("s2",)
+    picker.value = ["s2"]
     assert [b.value for b in picker.boxes.values()] == [False, True]
     picker.boxes["s1"].value = True
-    assert picker.value == ("s2", "s1")
+    assert picker.value == ["s2", "s1"]
 
 
 def test_seats_as_a_list_of_ids_or_typed() -> None:
@@ -110,7 +110,7 @@ def test_seats_as_a_list_of_ids_or_typed() -> None:
     typed = SeatPicker(None, note="could not fetch")
     assert typed.typed is not None and "could not fetch" in plain(typed.note.value)
     typed.typed.value = ["s1", "s1"]
-    assert typed.value == ("s1", "s1")  # the model, not the widget, says it is repeated
+    assert typed.value == ["s1", "s1"]  # the model, not the widget, says it is repeated
 
 
 # -- schedule editor --------------------------------------------------------------------------

@@ -1,75 +1,54 @@
-"""``CampaignForm``: layout and wiring of the campaign form over small widgets.
+"""``CampaignForm``: a campaign's whole life in one form (create, then edit, pause, delete).
 
-The pieces, each an ordinary widget with a ``value``: ``ScheduleEditor`` (``_schedule``),
-``ZonePicker`` (``_zone``), ``SeatPicker`` (``_seats``); the HTML comes from pure functions
-in ``_render``; ``KeyShield`` (``_keys``) keeps keystrokes inside the form. Every change goes
-to one observer that reads the widgets into a plain dict, validates it with the model and
-shows the model's own plain sentences (``problems``) next to the fields: no widget holds a rule.
-
-Exactly once (issue 9): unless an id is typed, the form mints one campaign id per new campaign
-and keeps it until that campaign is created, so pressing Create again after an unclear outcome
-re-sends the same id and cannot make a second campaign. The preview shows the exact body that
-``client.prepare`` builds, id included.
+The layers, each one job: ``FormWidgets`` (``_build``: the widgets and their layout),
+``FormView`` (``_view``: fields read and written, state shown), ``FormCore`` (``_core``: state,
+validation, the main button, exactly once) and ``CampaignForm`` (here: opening campaigns,
+pause, resume, delete, conflicts, templates, code). The pieces are ordinary widgets with a
+typed ``value``: ``ScheduleEditor``, ``ZonePicker``, ``SeatPicker``; the HTML comes from pure
+functions in ``_render``, the words from ``_words``; ``KeyShield`` (``_keys``) keeps
+keystrokes inside the form and sets what assistive technology needs (``_a11y``).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import base64
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
-import ipywidgets as widgets
-import traitlets
 from pydantic import ValidationError
 
 from .._attempt import Attempt
 from .._client import AlsonaClient
-from .._errors import AlsonaError, InvalidDraftError
-from .._models import (
-    DAYS,
-    CampaignDraft,
-    CampaignStatus,
-    WeeklySchedule,
-    mint_campaign_id,
-    problems,
-)
-from .._results import ResultsLog, attempt_row, rows_to_frame
-from . import _render as render
+from .._errors import AlsonaError
+from .._models import Campaign, CampaignDraft, CampaignStatus, problems
+from .._results import ResultsLog
 from . import _words as words
-from ._keys import KeyShield
+from ._code import draft_code
+from ._core import FormCore
 from ._schedule import ScheduleEditor
 from ._seats import SeatPicker
+from ._template import read_template, template_json
 from ._zone import MINUTES, NO_ZONE, ZonePicker
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = ["MINUTES", "NO_ZONE", "CampaignForm", "ScheduleEditor", "SeatPicker", "ZonePicker"]
 
-# Where a problem is shown: its field key -> the error widget.
-_SLOTS = ("name", "status", "seats", "campaign_id", "timezone")
-# A second click that the kernel receives within this time after a create finished was
-# queued while the request ran (a double click), not pressed after reading the result.
-_DOUBLE_CLICK_SECONDS = 0.4
 
-
-class CampaignForm(widgets.VBox):  # type: ignore[misc]
-    """A form to create one campaign at a time with ``client``.
+class CampaignForm(FormCore):
+    """A form to create a campaign with ``client``, then to edit, pause or delete it.
 
     ``seats``: a mapping label -> seat id, or a list of ids, to pick from; an empty list to
-    type ids. Without it the form asks the account for its seats (``client.list_seats()``)
-    and, when that fails, takes typed ids and says why. ``log``: the ``ResultsLog`` every
-    attempt is recorded in (a new one when not given), available as ``results_log``.
-    ``zone_date``: the date time zones are converted at (today).
+    type ids. Without it the form asks the account (``client.list_seats()``) and, when that
+    fails, takes typed ids and says why. ``log``: the ``ResultsLog`` every call is recorded in
+    (``results_log``; a journal's earlier rows are listed too). ``zone_date``: the date zones
+    are converted at (today). ``details``: show the request body and code at first.
 
-    Programmatic use: ``load(draft)``, ``draft`` (an observable trait:
-    ``form.observe(callback, "draft")``), ``errors``, ``payload``, ``create()``,
-    ``new_campaign()``, ``duplicate()``, ``results``, ``close()``.
+    Programmatic use: ``load(draft)``, ``edit(campaign_or_id)``, ``create()``, ``update()``,
+    ``pause()``, ``resume()``, ``delete()``, ``create_as_new()``, ``new_campaign()``,
+    ``duplicate()``, ``save_template()``, ``load_template()``, ``results``, ``close()``; the
+    read-only traits ``draft``, ``payload``, ``errors``, ``busy``, ``editing``, ``diff``.
     """
-
-    draft = traitlets.Instance(CampaignDraft, allow_none=True, read_only=True)
 
     def __init__(
         self,
@@ -78,204 +57,54 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
         log: ResultsLog | None = None,
         *,
         zone_date: date | None = None,
+        details: bool = True,
+        page_title: str = "",
     ) -> None:
-        self.client = client
-        self.results_log = log if log is not None else ResultsLog()
-        self.zone_date = zone_date
-        self.attempts: list[Attempt] = []
-        self._payload: dict[str, Any] | None = None
-        self._errors: list[str] = []
-        self._hidden: dict[str, Any] = {}  # account_id / created_at of a loaded draft
-        self._minted: str | None = None  # the id minted for the campaign being made
-        self._unsure_id: str | None = None  # an id whose last try had an unknown outcome
-        self._quiet = False
-        self._busy = False
-        self._created_state: dict[str, Any] | None = None
-        self._last_finish = 0.0
-
-        wide = {"description_width": "110px"}
-        self.banner = widgets.HTML().add_class("alsona-banner")
-        self.name_input = widgets.Text(
-            description="Name",
-            placeholder="e.g. Spring webinar follow-up",
-            style=wide,
-            layout={"width": "440px"},
-        ).add_class("alsona-name")
-        self.status_input = widgets.ToggleButtons(
-            options=[s.value for s in CampaignStatus],
-            value=CampaignStatus.DRAFT.value,
-            tooltips=[
-                "Created, not sending yet",
-                "Starts sending at once",
-                "Created paused",
-                "Created as finished",
-            ],
-            style={"button_width": "80px"},
-        ).add_class("alsona-status")
-        seat_choices, seat_note = self._seat_list(seats)
-        self.seat_picker = SeatPicker(seat_choices, note=seat_note)
-        self.campaign_id_input = widgets.Text(
-            description="Campaign ID",
-            placeholder="optional: leave empty and one is made for you",
-            style=wide,
-            layout={"width": "440px"},
-        ).add_class("alsona-campaign-id")
-        self.error_labels: dict[str, widgets.HTML] = {
-            slot: widgets.HTML().add_class(f"alsona-error-{slot.replace('_', '-')}")
-            for slot in (*_SLOTS, "other")
-        }
-        self.schedule = ScheduleEditor()
-        self.zone_picker = ZonePicker(on=zone_date)
-        self.week_picture = widgets.HTML().add_class("alsona-week")
-        self.preview = widgets.HTML().add_class("alsona-preview")
-        self.confirm_run = widgets.Checkbox(
-            value=False,
-            indent=False,
-            description="I understand: status RUN in LIVE mode starts real outreach now",
-            layout={"width": "auto", "display": "none"},
-        ).add_class("alsona-confirm-run")
-        self.create_button = widgets.Button(
-            description="Create campaign",
-            button_style="primary",
-            icon="paper-plane",
-            layout={"width": "180px"},
-        ).add_class("alsona-create")
-        self.new_button = widgets.Button(
-            description="New campaign", icon="file", tooltip="Clear the form for the next one"
-        ).add_class("alsona-new")
-        self.duplicate_button = widgets.Button(
-            description="Duplicate",
-            icon="copy",
-            tooltip="Keep the fields, with a new name and a new campaign id",
-        ).add_class("alsona-duplicate")
-        self.code_button = widgets.Button(
-            description="Show as Python", icon="code", layout={"width": "160px"}
-        ).add_class("alsona-copy-code")
-        self.copy_button = self.code_button  # the name before issue 11
-        self.reason = widgets.HTML().add_class("alsona-reason")
-        self.message = widgets.HTML().add_class("alsona-message")
-        self.results_table = widgets.HTML().add_class("alsona-results")
-        self.code = widgets.Textarea(
-            layout={"width": "100%", "height": "220px", "display": "none"}
-        ).add_class("alsona-code")
-
-        self.create_button.on_click(self._on_create_click)
-        self.new_button.on_click(lambda _b: self.new_campaign())
-        self.duplicate_button.on_click(lambda _b: self.duplicate())
-        self.code_button.on_click(lambda _b: self.show_code())
-        for widget in (
-            self.name_input,
-            self.status_input,
-            self.seat_picker,
-            self.campaign_id_input,
-            self.schedule,
-            self.zone_picker,
-            self.confirm_run,
-        ):
-            widget.observe(self._on_change, names="value")
-        self.zone_picker.observe(self._on_change, names="problem")
-
-        def section(title: str) -> widgets.HTML:
-            return widgets.HTML(f"<b>{render.esc(title)}</b>")
-
-        def row(*children: widgets.Widget) -> widgets.HBox:
-            return widgets.HBox(list(children)).add_class("alsona-row")
-
         super().__init__(
-            [
-                widgets.HTML(render.STYLE),
-                KeyShield(),
-                self.banner,
-                row(self.name_input, self.error_labels["name"]),
-                row(
-                    widgets.HTML(render.field_label("Status"), layout={"flex": "0 0 110px"}),
-                    self.status_input,
-                    self.error_labels["status"],
-                ),
-                row(self.seat_picker, self.error_labels["seats"]),
-                row(self.campaign_id_input, self.error_labels["campaign_id"]),
-                section("Schedule: hours in the campaign's time zone; 9 – 17 means 9:00 to 17:00"),
-                self.schedule,
-                row(self.zone_picker, self.error_labels["timezone"]),
-                self.zone_picker.info,
-                section("Week"),
-                self.week_picture,
-                section("Request body (exactly what Create campaign sends)"),
-                self.preview,
-                self.error_labels["other"],
-                self.confirm_run,
-                row(self.create_button, self.new_button, self.duplicate_button, self.code_button),
-                self.reason,
-                self.message,
-                self.code,
-                section("Sent from this form"),
-                self.results_table,
-            ]
+            client, seats, log, zone_date=zone_date, details=details, page_title=page_title
         )
-        self.add_class("alsona-form")
-        self._show_banner()
-        self._show_results()
-        self._rebuild()
-
-    # -- the programmatic surface ---------------------------------------------------------
-
-    @property
-    def errors(self) -> list[str]:
-        """One plain sentence per problem (empty when the draft can be created)."""
-        return list(self._errors)
-
-    @property
-    def payload(self) -> dict[str, Any] | None:
-        """The body ``Create campaign`` sends (account and campaign id filled in), or ``None``."""
-        return self._payload
-
-    @property
-    def preview_text(self) -> str:
-        """The JSON shown in the preview (empty while invalid)."""
-        return render.preview_text(self._payload)
-
-    @property
-    def results(self) -> pd.DataFrame:
-        """This form's attempts as a DataFrame (see ``ResultsLog.to_frame``)."""
-        return rows_to_frame([attempt_row(a) for a in self.attempts])
-
-    # The widgets as they were named before issue 11 (tests, notebooks).
-    @property
-    def seats_input(self) -> SeatPicker:
-        return self.seat_picker
-
-    @property
-    def day_checkboxes(self) -> dict[str, widgets.Checkbox]:
-        return self.schedule.checkboxes
-
-    @property
-    def hour_sliders(self) -> dict[str, widgets.IntRangeSlider]:
-        return self.schedule.sliders
-
-    @property
-    def preset_buttons(self) -> dict[str, widgets.Button]:
-        return self.schedule.preset_buttons
+        self.load_template_upload.observe(self._on_upload, names="value")
+        self.edit_controls.picker.observe(self._on_pick, names="value")
+        ui = self.edit_controls
+        for button, act in (
+            (self.new_button, self.new_campaign),
+            (self.duplicate_button, self.duplicate),
+            (self.code_button, self._toggle_code),
+            (self.save_template_button, self.save_template),
+            (ui.refresh_button, self.refresh_campaigns),
+            (ui.pause_button, self.pause),
+            (ui.pause_instead_button, self.pause),
+            (ui.resume_button, self.resume),
+            (ui.delete_button, self.ask_delete),
+            (ui.confirm_delete_button, self.delete),
+            (ui.new_button, self.create_as_new),
+            (ui.reload_button, self.reload),
+            (ui.overwrite_button, lambda: self.update(overwrite=True)),
+        ):
+            button.on_click(lambda _b, act=act: act())
+        self.refresh_campaigns()
 
     def load(self, draft: CampaignDraft | Mapping[str, Any]) -> None:
-        """Fill the form from ``draft`` (a ``CampaignDraft`` or its dict / body form).
-        Raises ``pydantic.ValidationError`` for an invalid one (the form is left as it was)."""
+        """Fill the form from ``draft`` (a ``CampaignDraft`` or its dict / body form). When its
+        ``campaign_id`` is one the account has, the form edits that campaign (the draft's
+        fields shown as changes to send). Raises ``pydantic.ValidationError`` for an invalid
+        draft (the form is left as it was)."""
         if not isinstance(draft, CampaignDraft):
             draft = CampaignDraft.from_payload(dict(draft))
-        with self._hold():
-            self.name_input.value = draft.name
-            self.status_input.value = draft.status.value
-            self.seat_picker.set_ids(list(draft.seats))
-            self.campaign_id_input.value = draft.campaign_id or ""
-            self.schedule.value = {d: w.model_dump() for d, w in draft.schedule.days().items()}
-            self.zone_picker.set_minutes(draft.timezone)
-            self.confirm_run.value = False
-            self._hidden = {
-                k: v
-                for k, v in (("account_id", draft.account_id), ("created_at", draft.created_at))
-                if v is not None
-            }
-            self._fresh()
-        self._show_banner()
+        self._fill(draft)
+        found = self._look_up(draft) if draft.campaign_id else None
+        if found is not None:
+            self._start_editing(found)
+
+    def edit(self, campaign: Campaign | str) -> None:
+        """Edit an existing campaign (a ``Campaign`` or its id, read from the server): the form
+        shows it as the server has it and Update campaign sends what changes. Raises
+        ``NotFoundError`` (no such campaign), ``AlsonaError`` (it could not be read) and
+        ``InvalidDraftError`` (the server's campaign is not one the form can show)."""
+        prepared = self.client.prepare_update(campaign)
+        self._fill(prepared.draft)
+        self._start_editing(prepared.based_on)
+        self._say("info", f"Opened campaign “{prepared.based_on.name}” as the server has it.")
 
     def apply_preset(self, name: str) -> None:
         """A schedule preset: see ``ScheduleEditor.apply_preset``."""
@@ -289,277 +118,149 @@ class CampaignForm(widgets.VBox):  # type: ignore[misc]
             self.seat_picker.set_ids([])
             self.campaign_id_input.value = ""
             self.schedule.apply_preset("weekdays")
-            self.confirm_run.value = False
-            self._hidden = {}
             self._fresh()
-        self._show_banner()
+        self.set_trait("touched", [])
+        self._rebuild()
 
     def duplicate(self) -> None:
-        """Keep every field but give the campaign a new name and a new id."""
+        """Keep every field but give the campaign a new name and a new id (a new campaign)."""
+        name = self.name_input.value.strip()
+        self.create_as_new(f"{name} (copy)" if name else "")
+        self._say("info", "Duplicated: check the new name, then press Create campaign.", "dup")
+
+    def create_as_new(self, name: str | None = None) -> None:
+        """Stop editing: the same fields (``name`` if given) become a new campaign with an id
+        of its own, sent by the next Create campaign."""
         with self._hold():
-            name = self.name_input.value.strip()
-            self.name_input.value = f"{name} (copy)" if name else ""
+            if name is not None:
+                self.name_input.value = name
             self.campaign_id_input.value = ""
-            self.confirm_run.value = False
             self._hidden.pop("created_at", None)
             self._fresh()
-        self.message.value = render.line(
-            "info", "Duplicated: check the new name, then press Create campaign.", "alsona-dup"
-        )
+        self._say("info", "A new campaign from these fields: check it, then press Create.", "new")
 
-    def create(self) -> Attempt | None:
-        """Create the campaign now (what the button does). Never raises for an API error:
-        returns the ``Attempt`` (recorded in ``results_log``), or ``None`` when nothing was
-        sent (invalid draft, unconfirmed RUN in LIVE mode, or a request already running)."""
-        if self._busy:
+    def pause(self) -> Attempt | None:
+        """Pause the campaign being edited (only its status changes)."""
+        return self._set_status(CampaignStatus.PAUSE)
+
+    def resume(self) -> Attempt | None:
+        """Set the campaign being edited running again (only its status changes)."""
+        return self._set_status(CampaignStatus.RUN)
+
+    def ask_delete(self) -> None:
+        """Show the delete confirmation, naming the campaign (what Delete… does)."""
+        if self.editing is not None:
+            self.edit_controls.ask_delete(self.editing)
+
+    def delete(self) -> Attempt | None:
+        """Delete the campaign being edited, now (the button asks first). Afterwards the form
+        holds its fields as a new campaign. Never raises for an API error."""
+        if self._refused("" if self.editing else "No campaign is being edited."):
             return None
-        blocker = self._blocker()
-        if blocker:
-            self.message.value = render.line("warn", blocker, "alsona-message-blocked")
-            return None
-        draft = self._to_send(self.draft)
-        self._busy = True
-        self._render_button()
-        self.message.value = render.line("info", "Creating…", "alsona-message-busy")
-        try:
-            prepared = self.client.prepare(draft)
-            self._payload = prepared.payload  # the preview shows exactly what goes out
-            self.preview.value = render.preview_html(self._payload)
-            campaign_id = self._payload["campaign"].get("campaign_id")
-            unsure = campaign_id is not None and campaign_id == self._unsure_id
-            attempt = self.client.attempt(prepared, log=self.results_log, may_exist=unsure)
-        finally:
-            self._busy = False
-            self._last_finish = time.monotonic()
-        self.attempts.append(attempt)
-        outcome = attempt.outcome
-        self._unsure_id = campaign_id if outcome == "unknown" else None
-        kind, text, cls, mark = words.attempt_message(
-            attempt, live=not self.client.is_sandbox, same_id=self._unsure_id
-        )
-        self.message.value = render.line(kind, text, cls, mark=mark)
-        self._show_results()
-        if outcome == "created":
-            self._created_state = self._read()
-            self._minted = None  # the next campaign gets its own id
-            self.confirm_run.value = False  # each LIVE RUN needs its own confirmation
-        self._render_button()
+        assert self.editing is not None
+        attempt = self._call(self.client.prepare_delete(self.editing), "Deleting…")
+        if attempt.ok:
+            self.edit_controls.drop_campaign(self.editing.campaign_id)
+            message = self.message.value
+            self.create_as_new()
+            self.message.value = message
         return attempt
+
+    def reload(self) -> None:
+        """Show the campaign as the server has it now (after a conflict: their version)."""
+        current = self._conflict.current if self._conflict is not None else None
+        if current is not None or self.editing is not None:
+            assert self.editing is not None or current is not None
+            self.edit(current if current is not None else self.editing.campaign_id)  # type: ignore[union-attr]
+
+    def refresh_campaigns(self) -> None:
+        """Read the account's campaigns again for the picker."""
+        try:
+            frame = self.client.list_campaigns(progress=False)
+        except AlsonaError as exc:
+            self.edit_controls.say(f"The account's campaigns could not be read ({exc.message}).")
+            return
+        self.edit_controls.say("")
+        self.edit_controls.set_campaigns(frame.to_dict("records"))
+
+    def save_template(self, path: str | Path | None = None) -> str:
+        """The form's settings as template JSON (no id), written to ``path`` when given; the
+        Save button offers it as a download. Raises ``OSError`` when ``path`` cannot be
+        written."""
+        text = template_json(self._read())
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        encoded = base64.b64encode(text.encode()).decode()
+        self.template_link.value = (
+            f'<a download="campaign-template.json" href="data:application/json;base64,'
+            f'{encoded}">Download the template (campaign-template.json)</a>'
+        )
+        return text
+
+    def load_template(self, source: str | Path | bytes | Mapping[str, Any]) -> None:
+        """Fill the form from a template (a path, its bytes or a dict) as a new campaign.
+        Raises ``ValueError`` for something that is not a usable template (the form is left as
+        it was) and ``OSError`` for a file that cannot be read."""
+        fields = read_template(source)
+        base = {k: v for k, v in self._read().items() if k not in ("campaign_id", "created_at")}
+        try:
+            draft = CampaignDraft.model_validate({**base, **fields, "name": "x", "seats": ["x"]})
+        except ValidationError as exc:
+            raise ValueError("; ".join(text for _k, text in problems(exc))) from None
+        with self._hold():
+            self.name_input.value = str(fields.get("name", base["name"]))
+            self.status_input.value = draft.status.value
+            self.seat_picker.set_ids([str(s) for s in fields.get("seats", base["seats"])])
+            self.schedule.value = {d: w.model_dump() for d, w in draft.schedule.days().items()}
+            self.zone_picker.set_minutes(draft.timezone)
+        self.create_as_new()
+        self._say("info", "Template loaded: a new campaign, with an id of its own.", "template")
 
     def to_code(self) -> str:
         """Python that builds the current draft (``CampaignDraft(...)``)."""
-        draft = self.draft
-        if draft is None:
-            return "# fix the problems shown in the form first:\n" + "\n".join(
-                f"# - {e}" for e in self._errors
-            )
-        schedule = draft.schedule
-        first = schedule.monday.start_hour, schedule.monday.end_hour
-        if schedule == WeeklySchedule.weekdays(*first):
-            sched = "WeeklySchedule.weekdays({}, {})".format(*first)
-        elif schedule == WeeklySchedule.every_day(*first):
-            sched = "WeeklySchedule.every_day({}, {})".format(*first)
-        else:
-            days = "".join(
-                f"        {day!r}: {w.model_dump()!r},\n" for day, w in schedule.days().items()
-            )
-            sched = "WeeklySchedule.model_validate({\n" + days + "    })"
-        lines = [
-            "from alsona_nb import CampaignDraft, CampaignStatus, WeeklySchedule",
-            "",
-            "draft = CampaignDraft(",
-            f"    name={draft.name!r},",
-            f"    seats={list(draft.seats)!r},",
-            f"    schedule={sched},",
-            f"    status=CampaignStatus.{draft.status.name},",
-        ]
-        for field in ("timezone", "campaign_id", "account_id", "created_at"):
-            value = getattr(draft, field)
-            if value is not None:
-                lines.append(f"    {field}={value!r},")
-        return "\n".join([*lines, ")"])
+        return draft_code(self.draft, self.errors)
 
     def show_code(self) -> str:
-        """Show ``to_code()`` under the form (what ``Show as Python`` does) and return it."""
-        text = self.to_code()
-        self.code.value = text
-        self.code.layout.display = None
-        return text
+        """Show ``to_code()`` under the form, following every change until hidden (what Show
+        as Python does; pressed again, it hides), and return it."""
+        self._code_shown = True
+        self.set_code_shown(True, self.to_code())
+        return str(self.code.value)
 
-    def close(self) -> None:
-        """Close the form and every widget in it (their models leave the kernel)."""
-        pending: list[Any] = [self]
-        while pending:
-            widget = pending.pop()
-            pending.extend(getattr(widget, "children", ()))
-            for part in ("layout", "style"):
-                if getattr(widget, part, None) is not None:
-                    getattr(widget, part).close()
-            if widget is not self:
-                widget.close()
-        super().close()
-
-    def __repr__(self) -> str:
-        # Short and stable: the default widget repr lists every child's value.
-        state = "valid" if self._payload is not None else f"{len(self._errors)} problem(s)"
-        return (
-            f"<CampaignForm {self.client.mode.upper()} account={self.client.account_id!r} "
-            f"{state}, {len(self.attempts)} attempt(s)>"
+    def _set_status(self, status: CampaignStatus) -> Attempt | None:
+        if self._refused("" if self.editing else "No campaign is being edited."):
+            return None
+        assert self.editing is not None
+        attempt = self._call(
+            self.client.prepare_update(self.editing, status=status.value), f"{status.value}…"
         )
+        if attempt.ok and attempt.campaign is not None:
+            with self._hold():
+                self.status_input.value = status.value
+            self._start_editing(attempt.campaign)
+        return attempt
 
-    def _repr_html_(self) -> str:
-        """Where widgets are not drawn (a notebook not run yet, a static page): the banner,
-        how to get the form, and the attempts so far."""
-        note = render.line(
-            "info", "The campaign form appears here when the notebook runs: Run ▸ Run All Cells."
-        )
-        parts: list[str] = [self.banner.value, note, self.results_table.value]
-        return '<div class="alsona-form-static">' + "".join(parts) + "</div>"
-
-    # -- the one observer -----------------------------------------------------------------
-
-    @contextmanager
-    def _hold(self) -> Iterator[None]:
-        """Apply several widget changes, then rebuild once."""
-        quiet, self._quiet = self._quiet, True
+    def _on_pick(self, change: dict[str, Any]) -> None:
+        campaign_id = self.edit_controls.picked(change["new"])
+        if campaign_id is None or (self.editing and self.editing.campaign_id == campaign_id):
+            return
         try:
-            yield
-        finally:
-            self._quiet = quiet
-            if not quiet:
-                self._rebuild()
-
-    def _on_change(self, change: dict[str, Any]) -> None:
-        if not self._quiet:
-            self._rebuild()
-
-    def _fresh(self) -> None:
-        """Forget the campaign just made: a new one starts (new id, no message)."""
-        self._minted = None
-        self._unsure_id = None
-        self._created_state = None
-        self.message.value = ""
-
-    def _seat_list(
-        self, seats: Mapping[str, str] | Sequence[str] | None
-    ) -> tuple[Mapping[str, str] | Sequence[str] | None, str]:
-        """The seats to show (``None``: typed ids), and a note when the account's list could
-        not be read."""
-        if seats is not None:
-            return (seats or None), ""
-        try:
-            found: Mapping[str, str] = self.client.list_seats()
+            self.edit(campaign_id)
         except AlsonaError as exc:
-            return None, f"The account's seats could not be fetched ({exc.message}): type seat ids."
-        if not found:
-            return None, "The account lists no seats: type seat ids."
-        return found, ""
+            self._say("error", f"Could not open {campaign_id}: {words.reason(exc, 'update')}.")
 
-    def _read(self) -> dict[str, Any]:
-        """The widgets as the plain dict a ``CampaignDraft`` is validated from."""
-        return {
-            "name": self.name_input.value,
-            "status": self.status_input.value,
-            "seats": list(self.seat_picker.value),
-            "schedule": {day: list(v) for day, v in self.schedule.value.items()},
-            "timezone": self.zone_picker.value,
-            "campaign_id": self.campaign_id_input.value.strip() or None,
-            **self._hidden,
-        }
-
-    def _to_send(self, draft: CampaignDraft | None) -> CampaignDraft:
-        """``draft`` with the id to send: the typed one, or the one minted for it."""
-        assert draft is not None
-        if draft.campaign_id is not None or not self.client.mint_ids:
-            return draft
-        if self._minted is None:
-            self._minted = mint_campaign_id()
-        return draft.model_copy(update={"campaign_id": self._minted})
-
-    def _rebuild(self) -> None:
-        data = self._read()
-        at: dict[str, list[str]] = {}
-        if self.zone_picker.problem:
-            at["timezone"] = [self.zone_picker.problem]
+    def _on_upload(self, change: dict[str, Any]) -> None:
+        files = change["new"]
+        if not files:
+            return
         try:
-            draft: CampaignDraft | None = CampaignDraft.model_validate(data)
-        except ValidationError as exc:
-            draft = None
-            for key, text in problems(exc):
-                at.setdefault(key if key in (*_SLOTS, *DAYS) else "other", []).append(text)
-        if at:
-            draft = None
-        payload = None
-        if self._created_state is not None and data == self._created_state:
-            payload = self._payload  # keep showing the body that was just sent
-        elif draft is not None:
-            try:
-                payload = self.client.prepare(self._to_send(draft)).payload
-            except InvalidDraftError as exc:  # no account id anywhere
-                at["other"] = [text for _key, text in exc.problems] or [exc.message]
-        self._payload = payload
-        self.set_trait("draft", draft)
-        self._errors = [e for msgs in at.values() for e in msgs]
-        if self._created_state is not None and data != self._created_state:
-            self._created_state = None
-            self.message.value = ""
-        self._render(data, at)
+            self.load_template(bytes(files[0]["content"]))
+        except ValueError as exc:
+            self._say("error", f"Not loaded: {exc}", "alsona-template-error")
 
-    def _render(self, data: dict[str, Any], at: dict[str, list[str]]) -> None:
-        for slot, label in self.error_labels.items():
-            label.value = "".join(render.line("error", m, "alsona-error") for m in at.get(slot, ()))
-        self.schedule.show_problems({day: at.get(day, []) for day in DAYS})
-        live_run = not self.client.is_sandbox and data["status"] == CampaignStatus.RUN.value
-        self.confirm_run.layout.display = None if live_run else "none"
-        notes = {day: "; ".join(at[day]) for day in DAYS if day in at}
-        self.week_picture.value = render.week_html(data["schedule"], notes)
-        self.preview.value = render.preview_html(
-            self._payload, "No request body yet: the form has problems (listed by the button)."
-        )
-        self._render_button()
-
-    def _blocker(self) -> str | None:
-        """Why the button is disabled right now, or ``None``."""
-        if self._payload is None:
-            return "Fix the problems listed under the button first."
-        if self._created_state is not None:
-            return "Created. To make another: change the form, or press New campaign or Duplicate."
-        if (
-            not self.client.is_sandbox
-            and self.draft is not None
-            and self.draft.status is CampaignStatus.RUN
-            and not self.confirm_run.value
-        ):
-            return "LIVE and status RUN: tick the confirmation above the button first."
-        return None
-
-    def _render_button(self) -> None:
-        blocker = "A request is running." if self._busy else self._blocker()
-        self.create_button.disabled = blocker is not None
-        self.create_button.tooltip = blocker or "Send this campaign to the API"
-        self.create_button.description = "Creating…" if self._busy else "Create campaign"
-        if self._busy or blocker is None:
-            self.reason.value = ""
-        elif self._payload is None and self._errors:
-            self.reason.value = render.problems_html(self._errors)
+    def _toggle_code(self) -> None:
+        if self._code_shown:
+            self._code_shown = False
+            self.set_code_shown(False)
         else:
-            self.reason.value = render.line("muted", blocker, "alsona-blocked")
-
-    def _on_create_click(self, _button: widgets.Button) -> None:
-        if time.monotonic() - self._last_finish < _DOUBLE_CLICK_SECONDS:
-            return  # queued behind the request that just finished: a double click
-        self.create()
-
-    # -- pieces of HTML -------------------------------------------------------------------
-
-    def _show_banner(self) -> None:
-        self.banner.value = render.banner_html(
-            live=not self.client.is_sandbox,
-            account=self._hidden.get("account_id") or self.client.account_id,
-            base_url=self.client.base_url,
-        )
-
-    def _show_results(self) -> None:
-        """The attempts so far as a table, for people who never see a code cell (Voila)."""
-        rows = [words.result_row(a, self.seat_picker.label) for a in self.attempts]
-        self.results_table.value = render.results_html(rows)
+            self.show_code()

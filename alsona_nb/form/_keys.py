@@ -18,6 +18,9 @@ the form's root element (by its CSS class) and, whenever a control inside gets t
 mark is set at focus time. Keys then do what they do in the control, and nothing else; outside
 the form Jupyter behaves as usual. Where there is no Lumino (Voila, VS Code, Colab) the
 attribute is inert.
+
+The same script sets what ipywidgets has no trait for (accessible names of slider handles,
+``aria-pressed``, live regions, ``aria-invalid``, tab stops): the form sends it ``rules``.
 """
 
 from __future__ import annotations
@@ -30,14 +33,39 @@ __all__ = ["KeyShield"]
 _ESM = """
 function render({ model, el }) {
   el.style.display = "none";
-  const selector = model.get("root_selector");
-  let frames = 0;
   const ATTR = "data-lm-suppress-shortcuts";
+  let frames = 0;
+  let root = null;
+  let last = null;
+  let pending = false;
   const shield = (target) => {
     if (target instanceof Element && !target.hasAttribute(ATTR)) target.setAttribute(ATTR, "true");
   };
+  const apply = () => {
+    if (!root) return;
+    for (const [selector, name, value] of model.get("rules")) {
+      for (const e of root.querySelectorAll(selector)) {
+        if (value === null) { if (e.hasAttribute(name)) e.removeAttribute(name); }
+        else if (e.getAttribute(name) !== value) e.setAttribute(name, value);
+      }
+    }
+    for (const e of root.querySelectorAll('[title="null"]')) e.removeAttribute("title");
+  };
+  // The focused control was disabled or redrawn (Create while it sends): keep focus in the form.
+  const rescue = () => {
+    const active = document.activeElement;
+    if (!last || (last.isConnected && !last.disabled)) return;
+    if (active && active !== document.body) return;  // it went somewhere on purpose
+    const target = root.querySelector(model.get("focus_fallback"));
+    if (target) { last = target; target.focus(); }
+  };
+  const later = () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; apply(); rescue(); });
+  };
   const attach = () => {
-    const root = el.closest(selector);
+    root = el.closest(model.get("root_selector"));
     if (!root) {
       if (frames++ < 600) requestAnimationFrame(attach);  // not in the page yet
       return;
@@ -45,9 +73,17 @@ function render({ model, el }) {
     if (root.dataset.alsonaKeys === "shielded") return;
     root.dataset.alsonaKeys = "shielded";
     root.setAttribute(ATTR, "true");
-    root.addEventListener("focusin", (event) => shield(event.target), true);
+    root.addEventListener("focusin", (e) => { shield(e.target); last = e.target; }, true);
     shield(document.activeElement && root.contains(document.activeElement)
       ? document.activeElement : null);
+    new MutationObserver(later).observe(root, {
+      subtree: true, childList: true, attributes: true,
+      attributeFilter: ["disabled", "class", "title", "contenteditable"],
+    });
+    model.on("change:rules", later);
+    const title = model.get("page_title");
+    if (title) document.title = title;
+    apply();
   };
   attach();
 }
@@ -57,7 +93,20 @@ export default { render };
 
 class KeyShield(anywidget.AnyWidget):
     """An invisible widget that stops notebook shortcuts inside the closest ancestor matching
-    ``root_selector`` (a CSS selector, ``.alsona-form`` by default)."""
+    ``root_selector`` (a CSS selector, ``.alsona-form`` by default), and sets the attributes
+    ipywidgets cannot set.
+
+    ``rules``: ``[selector, attribute, value]`` triples applied to every element under the
+    root that matches ``selector`` (again whenever the views redraw); a ``None`` value removes
+    the attribute. ``title="null"`` tooltips are removed. ``focus_fallback``: where the focus
+    goes when the focused control is disabled or redrawn (so it never drops to the page).
+    ``page_title``: the browser tab's title, when set (for an app page).
+
+    Place it in a box that is not displayed: where its script cannot load, nothing shows.
+    """
 
     _esm = traitlets.Unicode(_ESM).tag(sync=True)
     root_selector = traitlets.Unicode(".alsona-form").tag(sync=True)
+    rules = traitlets.List(traitlets.List(traitlets.Unicode(allow_none=True))).tag(sync=True)
+    focus_fallback = traitlets.Unicode(".alsona-message").tag(sync=True)
+    page_title = traitlets.Unicode("").tag(sync=True)

@@ -20,6 +20,7 @@ from .._models import DAYS, DayWindow
 __all__ = [
     "STYLE",
     "banner_html",
+    "diff_html",
     "field_label",
     "line",
     "preview_html",
@@ -62,6 +63,20 @@ STYLE = """<style>
 .alsona-form table.alsona-results-table td { text-align: left; padding: 2px 10px 2px 0;
   vertical-align: top; }
 .alsona-form .alsona-id { font-family: monospace; user-select: all; }
+.alsona-form .alsona-hours-readout { flex: 0 0 110px; font-variant-numeric: tabular-nums; }
+.alsona-form .alsona-off .alsona-hours-readout { color: var(--jp-ui-font-color2, #757575); }
+/* A focus ring that shows on every button, the blue one too: the page's own text colour,
+   drawn outside the button, on the page's background. */
+.alsona-form button.jupyter-button:focus-visible, .alsona-form .noUi-handle:focus-visible,
+.alsona-form input:focus-visible, .alsona-form .alsona-message:focus-visible {
+  outline: 3px solid var(--jp-ui-font-color0, #000) !important; outline-offset: 2px; }
+/* The chosen status: the theme's text colour as its background (inverted), so it stands out
+   from the other buttons in light and dark themes alike. */
+.alsona-form .alsona-status .widget-toggle-button.mod-active {
+  background: var(--jp-ui-font-color1, #212121); color: var(--jp-layout-color1, #ffffff);
+  font-weight: bold; box-shadow: none; }
+.alsona-form .alsona-diff { margin: 2px 0; }
+.alsona-form .alsona-diff td { padding: 1px 10px 1px 0; vertical-align: top; }
 </style>"""
 
 
@@ -105,16 +120,62 @@ def banner_html(*, live: bool, account: str | None, base_url: str) -> str:
     )
 
 
-def problems_html(problems: Sequence[str]) -> str:
-    """The problems that keep the button disabled, as a list next to it."""
+def problems_html(problems: Sequence[str], *, touched: bool = True) -> str:
+    """The problems that keep the button disabled, as a list next to it: red once a field in
+    error was touched, otherwise a neutral list of what is still needed."""
     if not problems:
         return ""
     items = "".join(f"<li>{esc(p)}</li>" for p in problems)
-    accent = ACCENT["error"]
+    kind, head, cls = (
+        ("error", "Not ready to create:", "alsona-problems")
+        if touched
+        else ("info", "Still needed before it can be sent:", "alsona-needed")
+    )
+    accent = ACCENT[kind]
     return (
-        f'<div class="alsona-line alsona-problems" data-kind="error" style="border-left-color:'
+        f'<div class="alsona-line {cls}" data-kind="{kind}" style="border-left-color:'
         f'{accent};background:color-mix(in srgb, {accent} 13%, transparent)">'
-        f'Not ready to create:<ul style="margin:2px 0 2px 18px;padding:0">{items}</ul></div>'
+        f'{head}<ul style="margin:2px 0 2px 18px;padding:0">{items}</ul></div>'
+    )
+
+
+_FIELD_WORDS = {
+    "name": "Name",
+    "status": "Status",
+    "seats": "Seats",
+    "schedule": "Schedule",
+    "timezone": "Time offset",
+    "zone": "Time zone",
+}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Mapping):  # a schedule: only the days that differ are worth reading
+        return ", ".join(f"{day[:3].capitalize()} {v}" for day, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) or "(none)"
+    return "(none)" if value is None else str(value)
+
+
+def diff_html(diff: Mapping[str, tuple[Any, Any]], *, title: str, empty: str) -> str:
+    """What an update changes, one row a field: ``field: before → after``."""
+    if not diff:
+        return line("muted", empty, "alsona-diff-none")
+    rows = []
+    for field, (before, after) in diff.items():
+        if isinstance(before, Mapping) and isinstance(after, Mapping):
+            days = [d for d in after if before.get(d) != after.get(d)]
+            before = {d: before.get(d) for d in days}
+            after = {d: after.get(d) for d in days}
+        rows.append(
+            f'<tr data-field="{esc(field)}"><td><b>{esc(_FIELD_WORDS.get(field, field))}:</b> </td>'
+            f"<td>{esc(_shown(before))}</td><td> → </td><td>{esc(_shown(after))}</td></tr>"
+        )
+    accent = ACCENT["info"]
+    return (
+        f'<div class="alsona-line alsona-diff" data-kind="info" style="border-left-color:{accent};'
+        f'background:color-mix(in srgb, {accent} 13%, transparent)">{esc(title)}'
+        f"<table>{''.join(rows)}</table></div>"
     )
 
 

@@ -12,9 +12,10 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
+from .._errors import AlsonaError
 from ._render import field_label, line
 
-__all__ = ["SeatPicker", "seat_choices"]
+__all__ = ["SeatPicker", "account_seats", "seat_choices"]
 
 
 def seat_choices(seats: Mapping[str, str] | Iterable[str]) -> dict[str, str]:
@@ -24,14 +25,31 @@ def seat_choices(seats: Mapping[str, str] | Iterable[str]) -> dict[str, str]:
     return {str(seat_id): str(seat_id) for seat_id in seats}
 
 
+def account_seats(
+    client: Any, seats: Mapping[str, str] | Sequence[str] | None
+) -> tuple[Mapping[str, str] | Sequence[str] | None, str]:
+    """The seats a form shows (``None``: typed ids) and a note: ``seats`` when given (an
+    empty list: typed ids), otherwise ``client.list_seats()``; when the account's list cannot
+    be read, typed ids and why."""
+    if seats is not None:
+        return (seats or None), ""
+    try:
+        found: Mapping[str, str] = client.list_seats()
+    except AlsonaError as exc:
+        return None, f"The account's seats could not be fetched ({exc.message}): type seat ids."
+    if not found:
+        return None, "The account lists no seats: type seat ids."
+    return found, ""
+
+
 class SeatPicker(widgets.VBox):  # type: ignore[misc]
-    """Pick one or more seats; ``value`` is the tuple of seat ids, in the order picked.
+    """Pick one or more seats; ``value`` is the list of seat ids, in the order picked.
 
     ``seats``: a mapping label -> id, a list of ids, or ``None`` to type ids. ``note``: a plain
     sentence shown above (for example why no list could be fetched).
     """
 
-    value = traitlets.Tuple()
+    value = traitlets.List(traitlets.Unicode())
 
     def __init__(
         self, seats: Mapping[str, str] | Sequence[str] | None = None, note: str = ""
@@ -78,7 +96,7 @@ class SeatPicker(widgets.VBox):  # type: ignore[misc]
     def set_ids(self, seat_ids: Sequence[str]) -> None:
         """Pick exactly ``seat_ids`` (ids not in the list are added, labelled by their id);
         the same as setting ``value``."""
-        self.value = tuple(seat_ids)
+        self.value = [str(s) for s in seat_ids]
 
     @traitlets.observe("value")
     def _show(self, change: dict[str, Any]) -> None:
@@ -106,10 +124,10 @@ class SeatPicker(widgets.VBox):  # type: ignore[misc]
         self._setting = True
         try:
             if self.typed is not None:
-                self.value = tuple(str(s) for s in self.typed.value)
+                self.value = [str(s) for s in self.typed.value]
             else:
                 picked = [s for s in self.value if s in self.boxes and self.boxes[s].value]
                 picked += [s for s, box in self.boxes.items() if box.value and s not in picked]
-                self.value = tuple(picked)
+                self.value = picked
         finally:
             self._setting = False

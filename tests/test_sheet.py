@@ -110,15 +110,61 @@ def test_timezone_forms() -> None:
             sheet(timezone=600),
             sheet(timezone="-300"),
             sheet(timezone=""),
+            sheet(timezone=" america/new_york "),
+            sheet(timezone="Pacific Time"),
+            sheet(timezone="UTC+5:30"),
         ],
         ignore_index=True,
     )
-    summer = drafts_from_frame(frame, zone_date=SUMMER)
-    assert [d.timezone for d in summer.drafts] == [120, 480, 600, -300, None]
-    winter = drafts_from_frame(frame, zone_date=WINTER)
-    assert winter.drafts[0].timezone == 60
-    # the DST warning is there for Paris, not for Singapore (no DST)
-    assert len(winter.notes) == 1 and "Europe/Paris" in winter.notes[0]
+    batch = drafts_from_frame(frame, zone_date=WINTER)
+    # a zone fills ``zone`` and leaves ``timezone`` to the day of sending; numbers and
+    # fixed offsets are minutes
+    assert [(d.timezone, d.zone) for d in batch.drafts] == [
+        (None, "Europe/Paris"),
+        (None, "Asia/Singapore"),
+        (600, None),
+        (-300, None),
+        (None, None),
+        (None, "America/New_York"),
+        (None, "America/Los_Angeles"),
+        (330, None),
+    ]
+    assert "zone" not in batch.drafts[0].to_payload()["campaign"]  # never sent
+    # a note for each zone that observes daylight saving (not for Singapore)
+    assert [note.split()[0] for note in batch.notes] == [
+        "Europe/Paris",
+        "America/New_York",
+        "America/Los_Angeles",
+    ]
+    assert "keeps that offset when the clocks change" in batch.notes[0]
+
+
+def test_zone_column_and_its_agreement_with_timezone() -> None:
+    frame = pd.concat(
+        [
+            sheet(zone="Asia/Tokyo"),  # 0
+            sheet(timezone=540, zone="Asia/Tokyo"),  # 1: both kept
+            sheet(timezone="Asia/Tokyo", zone="Tokyo"),  # 2: the same zone twice
+            sheet(timezone="Europe/Paris", zone="Asia/Tokyo"),  # 3
+            sheet(timezone=60, zone="UTC+2"),  # 4: two offsets
+            sheet(zone="540"),  # 5: minutes in the zone column
+            sheet(zone="Atlantis"),  # 6
+        ],
+        ignore_index=True,
+    ).rename(columns={"zone": "Time zone"})
+    batch = drafts_from_frame(frame, columns={"Time zone": "zone"})
+    assert [(d.timezone, d.zone) for d in batch.drafts] == [
+        (None, "Asia/Tokyo"),
+        (540, "Asia/Tokyo"),
+        (None, "Asia/Tokyo"),
+    ]
+    report = batch.report
+    assert report[["row", "column"]].values.tolist() == [[n, "Time zone"] for n in (3, 4, 5, 6)]
+    assert report["reason"][0] == (
+        "'Asia/Tokyo' does not agree with 'Europe/Paris' in timezone: give the zone once"
+    )
+    assert "minutes go in timezone" in report["reason"][2]
+    assert report["reason"][3].startswith("Unknown time zone 'Atlantis'")
 
 
 def test_status_ids_and_optional_columns() -> None:
@@ -310,12 +356,95 @@ def test_csv_reads_a_text_stream_with_another_delimiter() -> None:
         read_campaigns_csv(io.StringIO("\n\n"))
 
 
-def test_reasons_are_whole_in_the_html_report() -> None:
+def test_reasons_are_whole_and_left_aligned_in_the_html_report() -> None:
     batch = drafts_from_frame(sheet(timezone="Asia/Tokio"))
     reason = batch.report["reason"][0]
-    assert len(reason) > 50 and reason.endswith("'Europe/Paris'")
-    assert reason in batch.report._repr_html_()
+    assert len(reason) > 100 and reason.endswith("minutes such as -300")
+    html = batch.report._repr_html_()
+    assert html is not None and reason in html
+    assert "class='alsona-report'" in html and "text-align: left !important" in html
     assert "..." not in repr(batch.report)
+
+
+def test_every_problem_of_a_row_at_once() -> None:
+    row = sheet(
+        name=" ",
+        seats="",
+        days="mon-fry",
+        start_hour="18:00",
+        end_hour="09:00",
+        status="LAUNCH",
+        timezone="Mars/Olympus",
+        campaign_id="camp 1",
+    )
+    report = drafts_from_frame(row).report
+    # in the sheet's order, left to right
+    assert report["column"].tolist() == [
+        "name",
+        "seats",
+        "days",
+        "start_hour/end_hour",
+        "status",
+        "timezone",
+        "campaign_id",
+    ]
+    assert report["reason"][3] == "The end hour must be after the start hour"
+    assert report["value"][3] == "18-9"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "column", "reasons"),
+    [
+        (25, 30, "start_hour/end_hour", ["start hour must be between", "end hour must be between"]),
+        ("noon", 30, "start_hour", ["'noon' is not an hour"]),
+        (9, 25, "end_hour", ["The end hour must be between 0 and 24"]),
+    ],
+)
+def test_bad_hours_are_said_once_for_the_week(
+    start: Any, end: Any, column: str, reasons: list[str]
+) -> None:
+    report = drafts_from_frame(sheet(days="bogus", start_hour=start, end_hour=end)).report
+    said = report[report["column"] != "days"]
+    assert said["column"].tolist() == [column] * len(reasons)
+    assert all(part in reason for part, reason in zip(reasons, said["reason"], strict=True))
+    assert report["column"].tolist()[0] == "days"  # the days are reported as well
+
+
+def test_a_running_campaign_needs_hours() -> None:
+    off = {day: [False, 9, 17] for day in DAYS}
+    frame = pd.DataFrame(
+        [
+            {"name": "a", "seats": "s", "schedule": off, "status": "RUN"},
+            {"name": "b", "seats": "s", "schedule": off, "status": "DRAFT"},
+        ]
+    )
+    batch = drafts_from_frame(frame)
+    assert batch.rows == [1]
+    assert batch.report[["row", "column", "value"]].values.tolist() == [[0, "status", "RUN"]]
+    assert "needs at least one day with hours" in batch.report["reason"][0]
+
+
+def test_missing_values_of_every_kind_are_blank() -> None:
+    frame = pd.concat([sheet(), sheet(), sheet(), sheet()], ignore_index=True)
+    frame["timezone"] = pd.array([None, pd.NA, float("nan"), "600"], dtype=object)
+    frame["status"] = pd.array([pd.NA, "run", None, pd.NA], dtype="string")
+    batch = drafts_from_frame(frame)
+    assert [(d.timezone, str(d.status)) for d in batch.drafts] == [
+        (None, "DRAFT"),
+        (None, "RUN"),
+        (None, "DRAFT"),
+        (600, "DRAFT"),
+    ]
+
+
+def test_rows_that_read_alike_share_their_schedule_and_report_it_once() -> None:
+    frame = pd.concat(
+        [sheet(name=str(n), days=days) for n, days in enumerate(["mon-fri", "weekdays", "tue"])],
+        ignore_index=True,
+    )
+    first, second, third = drafts_from_frame(frame).drafts
+    assert first.schedule is second.schedule  # one object for the same days and hours
+    assert third.schedule is not first.schedule and third.schedule.enabled_days == ["tuesday"]
 
 
 def test_invalid_rows_error_is_an_alsona_error() -> None:

@@ -34,6 +34,7 @@ from ._errors import (
     NotSentError,
     notify,
 )
+from ._frames import is_missing
 from ._models import CampaignDraft
 from ._pacing import THROTTLED, Pacer, Ticket
 from ._prepare import campaigns_url
@@ -255,7 +256,7 @@ def _plain(record: Mapping[Hashable, Any]) -> dict[str, Any]:
     for key, value in record.items():
         if isinstance(value, pd.Timestamp):
             value = value.isoformat() if key == "when" else value.value // 1_000_000
-        elif not isinstance(value, (list, dict, tuple)) and pd.isna(value):
+        elif is_missing(value):
             value = None
         elif hasattr(value, "item") and not isinstance(value, (str, bytes)):
             value = value.item()  # numpy scalars

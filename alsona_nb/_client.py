@@ -43,7 +43,7 @@ from ._models import Campaign, CampaignDraft
 from ._perform import Performer, Result
 from ._prepare import build_create, build_delete, build_update, campaigns_url, check_id
 from ._retry import RetryPolicy
-from ._settings import DEFAULT_BASE_URL, check_base_url, key_problem
+from ._settings import DEFAULT_BASE_URL, check_account_id, check_base_url, key_problem
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -89,13 +89,12 @@ class AlsonaClient:
         del api_key  # not in this frame's locals for a verbose traceback
         if key is None:
             raise AuthenticationError(problem)
-        self.account_id = account_id or os.environ.get("ALSONA_ACCOUNT_ID") or None
-        if self.account_id is not None and (
-            not isinstance(self.account_id, str)
-            or not self.account_id.strip()
-            or any(c.isspace() for c in self.account_id)
-        ):
-            raise InputError(f"account_id must be non-empty without whitespace: {account_id!r}")
+        try:
+            self.account_id = check_account_id(
+                account_id or os.environ.get("ALSONA_ACCOUNT_ID") or None
+            )
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
         try:
             self.base_url = check_base_url(
                 base_url or os.environ.get("ALSONA_BASE_URL") or DEFAULT_BASE_URL

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from ._client import AlsonaClient
 from ._errors import InputError, notify
+from ._settings import check_account_id
 from .sandbox import DEFAULT_ACCOUNT_ID, Sandbox
 
 _shared: dict[str, Sandbox] = {}
@@ -39,9 +40,12 @@ def connect(*, ask_key: bool = False, quiet: bool = False, **kwargs: Any) -> Als
     key = _key(kwargs, ask_key)  # a SecretStr: this frame never holds the key in clear
     if key is not None:
         return AlsonaClient(api_key=key, **kwargs)
-    account = kwargs.pop("account_id", None) or os.environ.get("ALSONA_ACCOUNT_ID")
-    if account is not None and (not account.strip() or any(c.isspace() for c in account)):
-        raise InputError(f"account_id must be non-empty without whitespace: {account!r}")
+    try:
+        account = check_account_id(
+            kwargs.pop("account_id", None) or os.environ.get("ALSONA_ACCOUNT_ID")
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     sandbox = local_sandbox(account)
     client = sandbox.client(**kwargs)
     if not quiet:

@@ -28,6 +28,20 @@ def key_problem(key: object) -> str | None:
     return None
 
 
+def check_account_id(account_id: object) -> str | None:
+    """``account_id`` (``None`` stays ``None``) when it can go in a path: non-empty text
+    without whitespace. Raises ``ValueError`` otherwise."""
+    if account_id is None:
+        return None
+    if (
+        not isinstance(account_id, str)
+        or not account_id.strip()
+        or any(c.isspace() for c in account_id)
+    ):
+        raise ValueError(f"account_id must be non-empty without whitespace: {account_id!r}")
+    return account_id
+
+
 def is_loopback(host: str) -> bool:
     host = host.strip("[]").lower()
     if host in _LOOPBACK_NAMES:

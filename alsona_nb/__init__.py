@@ -1,7 +1,7 @@
 """alsona_nb: create Alsona outreach campaigns from Jupyter, each exactly once.
 
-The client side (models, client, errors, results log, sandbox) imports neither pandas nor
-ipywidgets; the form, the sheet reader and bulk creation load them on first use.
+The client side (models, client, errors, results log) imports neither pandas nor ipywidgets;
+the form, the sheet reader, bulk work, plans and the sandbox load on first use.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ from ._results import ResultsLog
 from ._retry import RetryPolicy
 from ._timezones import ZoneOffset, find_zone, zone_offset
 from ._version import __version__
-from .sandbox import Fault, Sandbox, SandboxAdapter
 
 # A library logs, the application decides what is shown.
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -56,6 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._manage import CampaignPlan, fix_zone_drift, plan_campaigns, zone_drift
     from ._sheet import DraftBatch, InvalidRowsError, drafts_from_frame, read_campaigns_csv
     from .form import CampaignForm
+    from .sandbox import Fault, Sandbox, SandboxAdapter
 
 __all__ = [
     "APIError",
@@ -114,7 +114,7 @@ __all__ = [
     "zone_offset",
 ]
 
-# Names whose modules import pandas or ipywidgets, loaded on first access.
+# Names whose modules import pandas or ipywidgets (or the sandbox), loaded on first access.
 _LAZY: dict[str, str] = {
     "CampaignForm": ".form",
     "DraftBatch": "._sheet",
@@ -122,6 +122,9 @@ _LAZY: dict[str, str] = {
     "drafts_from_frame": "._sheet",
     "read_campaigns_csv": "._sheet",
     "create_campaigns": "._batch",
+    "Fault": ".sandbox",
+    "Sandbox": ".sandbox",
+    "SandboxAdapter": ".sandbox",
     "CampaignPlan": "._manage",
     "plan_campaigns": "._manage",
     "zone_drift": "._manage",

@@ -5,14 +5,16 @@ from __future__ import annotations
 import getpass
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
 from ._client import AlsonaClient
 from ._errors import InputError, notify
 from ._settings import check_account_id
-from .sandbox import DEFAULT_ACCOUNT_ID, Sandbox
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
 
 _shared: dict[str, Sandbox] = {}
 _shared_lock = threading.Lock()
@@ -21,6 +23,8 @@ _shared_lock = threading.Lock()
 def local_sandbox(account_id: str | None = None) -> Sandbox:
     """The sandbox ``connect()`` uses without a key, for that account (``ALSONA_ACCOUNT_ID``
     or the default one), started on first use: inspect it or inject faults into it."""
+    from .sandbox import DEFAULT_ACCOUNT_ID, Sandbox
+
     account_id = account_id or os.environ.get("ALSONA_ACCOUNT_ID") or DEFAULT_ACCOUNT_ID
     with _shared_lock:
         if account_id not in _shared:

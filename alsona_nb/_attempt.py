@@ -51,20 +51,11 @@ _DONE[Action.DELETE] = Outcome.DELETED
 Diff = Mapping[str, tuple[Any, Any]]
 
 
-@dataclass(frozen=True)
-class PreparedCreate:
-    """One create request, built once: the URL, the final draft (account, ``created_at`` and,
-    with minted ids, ``campaign_id`` filled in) and the exact body bytes every try sends."""
+class _Sends:
+    """What a create and an update share: a draft and the exact body bytes."""
 
-    action: ClassVar[Action] = Action.CREATE
-    url: str
     draft: CampaignDraft
     body: bytes
-
-    @property
-    def campaign_id(self) -> str | None:
-        """The id the campaign will have (``None`` when the server is to choose it)."""
-        return self.draft.campaign_id
 
     @property
     def account_id(self) -> str | None:
@@ -78,7 +69,23 @@ class PreparedCreate:
 
 
 @dataclass(frozen=True)
-class PreparedUpdate:
+class PreparedCreate(_Sends):
+    """One create request, built once: the URL, the final draft (account, ``created_at`` and,
+    with minted ids, ``campaign_id`` filled in) and the exact body bytes every try sends."""
+
+    action: ClassVar[Action] = Action.CREATE
+    url: str
+    draft: CampaignDraft
+    body: bytes
+
+    @property
+    def campaign_id(self) -> str | None:
+        """The id the campaign will have (``None`` when the server is to choose it)."""
+        return self.draft.campaign_id
+
+
+@dataclass(frozen=True)
+class PreparedUpdate(_Sends):
     """One update (a full replace), built once: the campaign as it will be (``draft``, its
     ``campaign_id`` set, validated like a create), the exact body every try sends (without
     ``campaign_id`` and ``created_at``), the campaign as read when it was prepared
@@ -94,16 +101,6 @@ class PreparedUpdate:
     @property
     def campaign_id(self) -> str:
         return self.based_on.campaign_id
-
-    @property
-    def account_id(self) -> str | None:
-        return self.draft.account_id
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        """The body as JSON data: ``{"campaign": {...}}``."""
-        data: dict[str, Any] = json.loads(self.body)
-        return data
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,14 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import select
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tarfile
+import threading
 import zipfile
 from email.parser import Parser
 from importlib.metadata import requires
@@ -19,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import requests
 
 REPO = Path(__file__).resolve().parents[1]
 PLACEHOLDER = "OWNER/"
@@ -152,6 +157,86 @@ def test_pre_commit_runs_the_pinned_ruff() -> None:
     rev = re.search(r"ruff-pre-commit\s+rev:\s*v(\S+)", config)
     pinned = re.search(r'"ruff==([^"]+)"', (REPO / "pyproject.toml").read_text())
     assert rev and pinned and rev[1] == pinned[1], (rev, pinned)
+
+
+# -- make demo / make notebook: the printed link is the one a newcomer can use --------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_listening(port: int, proc: subprocess.Popen[str], seen: list[str]) -> None:
+    """Jupyter logs "is running at" just before it binds its port: wait for the bind itself,
+    paced by the server's own output (at most a quarter second between tries)."""
+    assert proc.stdout is not None
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            return
+        except ConnectionRefusedError:
+            if proc.poll() is not None:
+                pytest.fail(f"the server exited {proc.returncode}:\n{''.join(seen)[-3000:]}")
+        if select.select([proc.stdout], [], [], 0.25)[0]:
+            seen.append(proc.stdout.readline())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("target", "prefix"), [("demo", "/lab/tree/"), ("notebook", "/notebooks/")]
+)
+def test_printed_link_opens_the_form(target: str, prefix: str) -> None:
+    """The link `make demo`/`make notebook` prints names a notebook the server really has.
+
+    Run with this venv (VENV=) and its install stamp taken as up to date (-o): the test never
+    installs anything. Jupyter hides its own token, so the printed link is the only one.
+    """
+    venv = Path(sys.prefix)
+    stamp = venv / ".installed-lab"
+    port = _free_port()
+    cmd = ["make", "-s", target, f"VENV={venv}", "-o", str(stamp), f"PORT={port}"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER_", "MAKE"))}
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env={**env, "BROWSER": "true"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    # The server gets two minutes to start; the watchdog ends our own process group then.
+    watchdog = threading.Timer(120, os.killpg, (proc.pid, signal.SIGKILL))
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        match = re.search(rf"(http://127\.0\.0\.1:{port}{prefix}(\S+)\?token=(\w+))", first)
+        assert match, f"make {target} printed {first!r}"
+        link, path, token = match.groups()
+        seen = []
+        for line in proc.stdout:
+            seen.append(line)
+            if f"http://127.0.0.1:{port}/" in line:  # the line after "is running at:"
+                break
+        else:
+            pytest.fail(f"make {target} ended before serving:\n{''.join(seen)[-3000:]}")
+        _wait_listening(port, proc, seen)
+        assert requests.get(link, timeout=30).status_code == 200
+        # The page is served whatever the path; the contents API says whether the file is there.
+        api = f"http://127.0.0.1:{port}/api/contents/{path}"
+        answer = requests.get(api, params={"content": "0", "token": token}, timeout=30)
+        assert answer.status_code == 200, f"{path} is not in the served directory: {answer.text}"
+        assert answer.json()["type"] == "notebook"
+    finally:
+        watchdog.cancel()
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 # -- make badge, on a copy of README.md, pyproject.toml and the Makefile ----------------------

@@ -34,3 +34,13 @@ def test_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     # One campaign from the first example, one per valid sheet row; feeding the journal back
     # created nothing more.
     assert len(sandbox.campaigns) - before == 1 + created
+
+
+def test_readme_names_only_real_make_targets() -> None:
+    """Every `make <target>` the README tells a reader to run is a target of the Makefile."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\bmake ([a-z][a-z-]*)\b", text))
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, flags=re.M))
+    assert {"demo", "test"} <= named, f"the README no longer says make demo / make test: {named}"
+    assert named <= targets, f"the README names targets the Makefile lacks: {named - targets}"

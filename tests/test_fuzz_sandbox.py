@@ -1,7 +1,8 @@
 """Fuzz the sandbox with its OpenAPI contract (alsona_nb/openapi.yaml, read as NOTES.md says):
 bodies generated from the request schema (``from_schema`` below), the same with the schedule
-NOTES 1 decided on, and arbitrary JSON, keys, accounts and bytes. The sandbox never answers
-5xx, every 4xx has one of the two error shapes (NOTES 2), and every 200 is the response schema.
+NOTES 1 decided on, arbitrary JSON, keys, accounts and bytes, and updates (PUT) whose fields
+come from the same schemas. The sandbox never answers 5xx, every 4xx has one of the two error
+shapes (NOTES 2), and every 200 is the response schema.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import jsonschema
 import pytest
 import requests
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from alsona_nb import Sandbox
@@ -168,6 +169,64 @@ def test_bodies_with_the_notes_schedule(
 ) -> None:
     response = post(sandbox, session, _with_account(body, sandbox, True))
     assert_contract(response)
+
+
+@pytest.fixture(scope="module")
+def stored(sandbox: Sandbox, session: requests.Session) -> dict[str, Any]:
+    """A campaign the update fuzz replaces, again and again."""
+    example = copy.deepcopy(OPERATION["requestBody"]["content"]["application/json"]["example"])
+    example["campaign"].update(account_id=sandbox.account_id, campaign_id="CAMP_FUZZ_PUT")
+    example["campaign"]["schedule"] = {day: [True, 9, 17] for day in DAYS}
+    response = post(sandbox, session, json.dumps(example).encode())
+    assert response.status_code == 200, response.text
+    campaign: dict[str, Any] = response.json()["campaign"]
+    return campaign
+
+
+# A valid update, and from the contract's own field schemas, values that replace up to two
+# of its fields (an id or a creation time among them, which an update may not carry).
+VALID_UPDATE: dict[str, Any] = {
+    "name": "fuzzed update",
+    "status": "RUN",
+    "seats": ["seat_6a13e661ecc6a86e3fb7"],
+    "schedule": {day: [True, 9, 17] for day in DAYS},
+    "timezone": -300,
+}
+FIELDS = REQUEST_NOTES["properties"]["campaign"]["properties"]
+CHANGES = st.lists(st.sampled_from(sorted(FIELDS)), max_size=2, unique=True).flatmap(
+    lambda names: st.fixed_dictionaries({n: from_schema(FIELDS[n]) for n in names})
+)
+
+
+@pytest.mark.slow
+@FUZZ
+@given(changes=CHANGES)
+@example(changes={})
+@example(changes={"name": " renamed ", "status": "PAUSE", "timezone": 60})
+@example(changes={"created_at": 1})
+def test_update_bodies_from_the_contract(
+    sandbox: Sandbox,
+    session: requests.Session,
+    stored: dict[str, Any],
+    changes: dict[str, Any],
+) -> None:
+    """A PUT answers in a contract shape; one that names the id or the creation time is
+    refused; one that succeeds is what is stored and kept the campaign's id, creation time
+    and server fields."""
+    campaign = {**VALID_UPDATE, "account_id": sandbox.account_id, **changes}
+    headers = {"X-API-KEY": sandbox.api_key, "Content-Type": "application/json"}
+    url = f"{sandbox.url}/rest/accounts/{sandbox.account_id}/campaigns/CAMP_FUZZ_PUT"
+    data = json.dumps({"campaign": campaign}).encode()
+    response = session.put(url, data=data, headers=headers, timeout=5)
+    assert_contract(response)
+    if {"campaign_id", "created_at"} & set(changes):
+        assert response.status_code == 400
+    if response.status_code == 200:
+        answered = response.json()["campaign"]
+        kept = ("campaign_id", "created_at", "priority", "wait_until")
+        assert {k: answered[k] for k in kept} == {k: stored[k] for k in kept}
+        assert answered["name"] == campaign["name"].strip()
+        assert sandbox.campaigns["CAMP_FUZZ_PUT"] == answered
 
 
 json_values = st.recursive(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from ._sandbox import _WILDCARD_HOSTS, DEFAULT_ACCOUNT_ID, DEFAULT_PAGE_SIZE, Sandbox
+from ._sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PAGE_SIZE, WILDCARD_HOSTS, Sandbox
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(exc))
     with sandbox:
         print(f"Alsona SANDBOX (local, nothing is sent to Alsona) at {sandbox.url}", flush=True)
-        if args.host in _WILDCARD_HOSTS:
+        if args.host in WILDCARD_HOSTS:
             print(
                 f"  listening on all interfaces ({args.host or '0.0.0.0'}), port "
                 f"{sandbox.url.rsplit(':', 1)[1]}: other machines can reach it too"

@@ -1,16 +1,15 @@
-"""An in-process transport: a ``requests`` adapter that answers by calling the sandbox
-directly, with no socket, for fast tests. Faults act as they would over HTTP: a drop raises
-``requests.ConnectionError``, a cut answer fails while its body is read (as over HTTP,
-``requests.exceptions.ChunkedEncodingError``), and a stall longer than the read timeout
-raises ``requests.ReadTimeout`` at once (after handling the request if ``after_create``)."""
+"""An in-process transport: a ``requests`` adapter that answers by calling the sandbox's
+``serve`` directly, with no socket, for fast tests. Faults act as they would over HTTP: a
+drop raises ``requests.ConnectionError``, a cut answer fails while its body is read (as over
+HTTP, ``requests.exceptions.ChunkedEncodingError``), and a wait longer than the read timeout
+raises ``requests.ReadTimeout`` at once, without sleeping (after carrying the request out
+when the fault says so)."""
 
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Iterable, Mapping
-from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -20,11 +19,8 @@ from requests.utils import get_encoding_from_headers
 from urllib3 import HTTPResponse
 from urllib3.exceptions import ProtocolError
 
-from ._answer import Answer
-from ._sandbox import ANSWER, CUT, DROP
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ._sandbox import Sandbox
+from ._actions import Delivery
+from ._answer import Answer, Incoming, Servable, reason
 
 
 class SandboxAdapter(BaseAdapter):
@@ -33,7 +29,7 @@ class SandboxAdapter(BaseAdapter):
     Mount it with ``sandbox.mount(session)`` (which returns the base URL it serves).
     """
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Servable) -> None:
         super().__init__()
         self.sandbox = sandbox
 
@@ -54,30 +50,23 @@ class SandboxAdapter(BaseAdapter):
         if parts.query:
             path += "?" + parts.query
         read_timeout = _read_timeout(timeout)
-        waited = 0.0
-
-        def wait(seconds: float) -> bool:
-            nonlocal waited
-            waited += seconds
-            if read_timeout is not None and waited > read_timeout:
-                return True
-            time.sleep(seconds)
-            return False
-
-        outcome, answer, _ = self.sandbox._serve(
-            str(request.method), path, dict(request.headers), _body_bytes(request.body), wait
+        incoming = Incoming(
+            str(request.method),
+            path,
+            dict(request.headers),
+            _body_bytes(request.body),
+            patience=read_timeout,
         )
-        if outcome == DROP:
+        answer = self.sandbox.serve(incoming)
+        if answer.action is Delivery.DROP:
             raise requests.ConnectionError(
                 ProtocolError("Connection aborted.", "Remote end closed connection"),
                 request=request,
             )
-        if outcome == ANSWER and answer is not None:
+        if answer.action in (Delivery.SEND, Delivery.CLOSE):
             return self._response(request, answer, answer.body)
-        if outcome == CUT:
-            whole = answer.body if answer is not None else b'{"success": true, "campaign": {"na'
-            cut = Answer(200, {"Content-Type": "application/json"}, whole)
-            return self._response(request, cut, whole[: len(whole) // 2])
+        if answer.action is Delivery.CUT:
+            return self._response(request, answer, answer.body[: len(answer.body) // 2])
         raise requests.ReadTimeout(
             f"{parts.netloc}: Read timed out. (read timeout={read_timeout})", request=request
         )
@@ -87,12 +76,12 @@ class SandboxAdapter(BaseAdapter):
     ) -> requests.Response:
         headers = {"X-Alsona-Sandbox": "true", **answer.headers}
         headers["Content-Length"] = str(len(answer.body))
-        reason = HTTPStatus(answer.status).phrase if answer.status in _KNOWN else ""
+        phrase = reason(answer.status)
         raw = HTTPResponse(
             body=io.BytesIO(sent),
             headers=headers,
             status=answer.status,
-            reason=reason,
+            reason=phrase,
             preload_content=False,
             decode_content=False,
             enforce_content_length=True,
@@ -104,7 +93,7 @@ class SandboxAdapter(BaseAdapter):
         response.headers = CaseInsensitiveDict(headers)
         response.encoding = get_encoding_from_headers(response.headers)
         response.raw = raw
-        response.reason = reason
+        response.reason = phrase
         response.url = str(request.url)
         response.request = request
         response.connection = self  # type: ignore[assignment]
@@ -112,9 +101,6 @@ class SandboxAdapter(BaseAdapter):
 
     def close(self) -> None:
         """Nothing to close: there is no connection."""
-
-
-_KNOWN = {status.value for status in HTTPStatus}
 
 
 def _read_timeout(timeout: Any) -> float | None:

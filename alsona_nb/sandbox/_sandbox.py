@@ -1,5 +1,5 @@
-"""The sandbox's state and its pure request handler; the HTTP server and the in-process
-adapter (``_server.py``, ``_adapter.py``) are thin shells over ``Sandbox.handle``."""
+"""The sandbox: its state, and ``Sandbox.serve``, the one entry both shells call (the HTTP
+server of ``_server.py`` and the in-process adapter of ``_adapter.py``)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,33 @@ import socket
 import threading
 import time
 import weakref
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
-from ._answer import Answer, ReceivedRequest, json_answer, json_or_none
+from ._actions import Delivery, FaultAction
+from ._adapter import SandboxAdapter
+from ._answer import (
+    Answer,
+    Incoming,
+    ReceivedRequest,
+    UnreadableBody,
+    error_answer,
+    failure_answer,
+    json_answer,
+    json_or_none,
+)
 from ._faults import Fault, FaultQueue
-from ._routes import route
+from ._routes import Target, check, respond
+from ._server import BODY_READ_TIMEOUT, HttpServer, start_server
+from ._store import CampaignStore
 from ._throttle import TokenBucket, retry_after
 
 if TYPE_CHECKING:  # pragma: no cover
-    import requests
+    from requests import Session
 
     from .._client import AlsonaClient
-    from ._server import _Server
 
 DEFAULT_ACCOUNT_ID = "account_cd855c2bb1cc72097238"
 DEFAULT_PAGE_SIZE = 50
@@ -31,22 +43,31 @@ DEFAULT_SEATS: dict[str, str] = {
     "seat_1f0c9a7e2b4d8c3a5e61": "Ben Okafor (LinkedIn)",
     "seat_93d2b7c0a4e5f6182b3c": "Chen Wei (Email)",
 }
-_WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
-
-# What a shell does with a request, once the sandbox has had its say.
-ANSWER, DROP, CUT, GONE = "answer", "drop", "cut", "gone"
+#: How many requests ``Sandbox.requests`` keeps (the latest), unless told otherwise.
+KEPT_REQUESTS = 50
+#: Bodies larger than this are not kept (their size is).
+KEPT_BODY_BYTES = 64 * 1024
+#: Hosts that mean "listen on every interface".
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
+# A cut answer when nothing was carried out: the start of a success, cut short.
+_CUT_STAND_IN = b'{"success": true, "campaign": {"na'
 
 
 class Sandbox:
     """A local stand-in for the Alsona API: a real HTTP server on loopback (``start()`` or
     ``with``), an in-process transport (``client(in_process=True)``), or neither
-    (``handle()``).
+    (``serve()``, ``handle()``).
 
-    ``campaigns`` holds what was created, by id; ``requests`` every request received;
-    ``counts`` counts requests by method (``counts["POST"]``) and answers by status
-    (``counts[429]``); ``throttled`` counts the throttle's 429s. ``seats`` (id -> name) is
-    what the seats list answers (creates do not check seats against it). ``page_size`` sets
-    the list pages; ``latency`` (seconds) is added to every request; ``inject`` queues
+    The key reaches ``account_id`` and the ``accounts`` given besides it (as an agency key
+    would); any other account is 404. ``campaigns`` is every account's campaigns by id (a
+    copy; ``campaigns_of(account)`` for one account); ``requests`` the latest requests
+    (``keep_requests``: ``True`` for the last 50, a number, or ``False``), bodies over
+    ``KEPT_BODY_BYTES`` left out; ``counts`` counts requests by method (``counts["PUT"]``),
+    answers by status (``counts[429]``) and both (``counts["PUT", 200]``); ``throttled``
+    counts the throttle's 429s. ``seats`` (id -> name) is what the seats list answers
+    (creates do not check seats against it). ``page_size`` sets the list pages; ``latency``
+    (seconds) is added to every request; ``honour_ids=False`` makes it ignore client-chosen
+    ids; ``read_lag=N`` hides a new campaign from its next N reads; ``inject`` queues
     faults; ``throttle`` sets a token bucket. ``reset()`` forgets everything.
     """
 
@@ -57,36 +78,84 @@ class Sandbox:
         port: int = 0,
         api_key: str | None = None,
         account_id: str = DEFAULT_ACCOUNT_ID,
+        accounts: Iterable[str] = (),
         latency: float = 0.0,
-        keep_requests: bool = True,
+        keep_requests: bool | int = True,
         page_size: int = DEFAULT_PAGE_SIZE,
         seats: Mapping[str, str] | None = None,
         rate: float | None = None,
         burst: int | None = None,
+        honour_ids: bool = True,
+        read_lag: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.host = host
         self.port = port
         self.api_key = api_key or "sandbox_" + secrets.token_hex(12)
         self.account_id = account_id
-        self.keep_requests = keep_requests
+        self.accounts = (account_id, *(a for a in accounts if a != account_id))
+        kept = KEPT_REQUESTS if keep_requests is True else max(0, int(keep_requests))
+        self.keep_requests = kept > 0
         self.clock = clock
         self._defaults = (latency, page_size, dict(DEFAULT_SEATS if seats is None else seats))
+        self._store_defaults = (honour_ids, read_lag)
         self._throttle_defaults = (rate, burst)
         self._lock = threading.RLock()
         self._faults = FaultQueue()
+        self._store = CampaignStore(honour_ids=honour_ids, read_lag=read_lag)
         self._interrupt = threading.Event()  # set to end in-flight waits (stop, reset)
         self._generation = 0  # grows with each reset: a request from before stays out
-        self._server: _Server | None = None
+        self._server: HttpServer | None = None
         self._reserved: socket.socket | None = None
-        self.campaigns: dict[str, dict[str, Any]] = {}
-        self.requests: list[ReceivedRequest] = []
-        self.counts: Counter[str | int] = Counter()
+        self._kept: deque[ReceivedRequest] = deque(maxlen=kept)
+        self.counts: Counter[str | int | tuple[str, int]] = Counter()
         self.throttled = 0
         self.latency, self.page_size = latency, page_size
+        self.body_read_timeout = BODY_READ_TIMEOUT
         self.seats: dict[str, str] = {}
         self._bucket: TokenBucket | None = None
         self.reset()
+
+    # -- what it holds ----------------------------------------------------------------
+
+    @property
+    def campaigns(self) -> dict[str, dict[str, Any]]:
+        """Every account's campaigns by id, as stored (a copy; reads' lag does not apply)."""
+        return self._store.everything()
+
+    def campaigns_of(self, account_id: str) -> dict[str, dict[str, Any]]:
+        """One account's campaigns by id, as stored (a copy)."""
+        return self._store.of(account_id)
+
+    @property
+    def requests(self) -> list[ReceivedRequest]:
+        """The latest requests received, oldest first (a copy of the list)."""
+        with self._lock:
+            return list(self._kept)
+
+    @property
+    def kept_body_bytes(self) -> int:
+        """How many bytes of request bodies the kept requests hold."""
+        with self._lock:
+            return sum(r.body_size for r in self._kept if r.body is not None)
+
+    @property
+    def honour_ids(self) -> bool:
+        """Whether a create keeps the ``campaign_id`` it names (else one is made here)."""
+        return self._store.honour_ids
+
+    @honour_ids.setter
+    def honour_ids(self, value: bool) -> None:
+        self._store.honour_ids = bool(value)
+
+    @property
+    def read_lag(self) -> int:
+        """How many reads a newly created campaign is missing from."""
+        return self._store.read_lag
+
+    @read_lag.setter
+    def read_lag(self, value: int) -> None:
+        self._store.read_lag = max(0, int(value))
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -99,18 +168,21 @@ class Sandbox:
         if self._server is None:
             raise RuntimeError("the sandbox is not running: call start() or use `with`")
         port = self._server.server_address[1]
-        if self.host in _WILDCARD_HOSTS:  # listening everywhere: this machine reaches it here
+        if self.host in WILDCARD_HOSTS:  # listening everywhere: this machine reaches it here
             return f"http://{'[::1]' if self.host == '::' else '127.0.0.1'}:{port}"
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{port}"
+
+    @property
+    def open_connections(self) -> int:
+        """How many HTTP connections are open now (0 when the server is not running)."""
+        return len(self._server.open_connections) if self._server is not None else 0
 
     def start(self) -> Sandbox:
         """Start the HTTP server in a daemon thread (no-op when running). Raises
         ``OSError`` when the address cannot be bound."""
         if self._server is None:
-            from ._server import serve
-
-            self._server = serve(self, self.host, self.port)
+            self._server = start_server(self, self.host, self.port)
         return self
 
     def stop(self) -> None:
@@ -134,21 +206,23 @@ class Sandbox:
 
     def __repr__(self) -> str:
         where = self.url if self._server is not None else "not serving HTTP"
-        return f"<Sandbox {where} account={self.account_id!r} campaigns={len(self.campaigns)}>"
+        return f"<Sandbox {where} account={self.account_id!r} campaigns={len(self._store)}>"
 
     def reset(self) -> None:
-        """Forget campaigns, requests, counts and faults; put throttle, latency, page size
-        and seats back to what the constructor was given. Requests still waiting (latency,
-        stalls) are hung up and leave no trace."""
+        """Forget campaigns, requests, counts and faults; put throttle, latency, page size,
+        seats, id handling and read lag back to what the constructor was given. Requests
+        still waiting (latency, stalls) are hung up and leave no trace."""
         self._interrupt_waits()
         self.clear_faults()
         with self._lock:
-            self.campaigns.clear()
-            self.requests.clear()
+            self._store.clear()
+            self._kept.clear()
             self.counts.clear()
             self.throttled = 0
             latency, page_size, seats = self._defaults
             self.latency, self.page_size, self.seats = latency, page_size, dict(seats)
+            self.honour_ids, self.read_lag = self._store_defaults
+            self.body_read_timeout = BODY_READ_TIMEOUT
             self.throttle(*self._throttle_defaults)
 
     def _interrupt_waits(self) -> None:
@@ -156,10 +230,6 @@ class Sandbox:
             interrupt, self._interrupt = self._interrupt, threading.Event()
             self._generation += 1
         interrupt.set()
-
-    def _wait(self, seconds: float) -> bool:
-        """Wait (for latency or a stall); True when ``stop()`` or ``reset()`` ended it."""
-        return self._interrupt.wait(seconds)
 
     # -- clients ----------------------------------------------------------------------
 
@@ -175,11 +245,9 @@ class Sandbox:
                 self._reserved = sock
             return f"http://127.0.0.1:{self._reserved.getsockname()[1]}"
 
-    def mount(self, session: requests.Session) -> str:
+    def mount(self, session: Session) -> str:
         """Answer ``session``'s requests to ``in_process_url`` in process, with no socket;
         returns that URL."""
-        from ._adapter import SandboxAdapter
-
         base = self.in_process_url
         session.mount(base + "/", SandboxAdapter(self))
         return base
@@ -245,112 +313,154 @@ class Sandbox:
 
     # -- the API ----------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
-        """Answer one request, as NOTES 9-13 say; never raises for what a client sends.
+    def serve(self, request: Incoming) -> Answer:
+        """Answer one request as a shell should deliver it (``answer.action``); never
+        raises for what a client sends.
 
-        ``path`` may carry a query; ``headers`` are matched case-insensitively. The request
-        is recorded and counted, the throttle and the key are checked, then the route runs.
+        In order: the latency wait; the key (a request without a valid key is refused
+        with 401 and ``Delivery.CLOSE``, its body never read); what the method and path
+        alone refuse (404, 405, also unread); the body (an unreadable one is refused and
+        the connection closed); the fault the request meets, if any; then the throttle
+        and the route. A fault ``after_apply`` carries the request out before it
+        misbehaves. The request is recorded and counted from the key check on.
         """
-        method = method.upper()
-        record = self._receive(method, path, headers, body)
+        wait = self._waiter(request.patience)
+        if self.latency and wait(self.latency):
+            return _gone()
+        admitted = self._admit(request)
+        if isinstance(admitted, Answer):
+            return admitted
+        fault = self._faults.next_for(admitted.record.method)
+        if fault is None:
+            return self._finish(admitted, self._respond(admitted))
+        applied = self._respond(admitted) if fault.after_apply else None
+        if fault.action is FaultAction.STALL:
+            if wait(fault.stall_seconds):
+                return self._finish(admitted, _gone())
+            if applied is None:  # stalled before: carried out once the time is up
+                applied = self._respond(admitted)
+            return self._finish(admitted, applied)
+        if fault.action is FaultAction.ANSWER:
+            return self._finish(admitted, fault.answer())
+        return self._finish(admitted, _lost(fault.action, applied))
+
+    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
+        """Answer one request at once, with no latency and no faults: the key, the route,
+        the throttle, as ``serve`` checks them. ``path`` may carry a query; ``headers``
+        are matched case-insensitively. The request is recorded and counted."""
+        admitted = self._admit(Incoming(method, path, headers, body))
+        if isinstance(admitted, Answer):
+            return admitted
+        return self._finish(admitted, self._respond(admitted))
+
+    def _admit(self, request: Incoming) -> _Admitted | Answer:
+        """Record and count the request, check the key, then the method and path, then read
+        the body: what the route needs, or the refusal (``Delivery.CLOSE`` when a body it
+        was offered is left unread)."""
+        method = request.method.upper()
+        given = next((v for k, v in request.headers.items() if k.lower() == "x-api-key"), "")
+        key_ok = secrets.compare_digest(given.encode("utf-8", "replace"), self.api_key.encode())
+        record = ReceivedRequest(
+            method=method,
+            path=request.path,
+            headers={k: v for k, v in request.headers.items() if k.lower() != "x-api-key"},
+            body=None,
+            key_ok=key_ok,
+        )
+        with self._lock:
+            self.counts[method] += 1
+            self._kept.append(record)
+            generation = self._generation
+        if not key_ok:
+            refused = error_answer(401, "unauthorized", "Invalid or missing API key")
+            refused.action = Delivery.CLOSE
+            return self._deliver(record, generation, refused)
+        checked = check(method, request.path, self.accounts, self._store)
+        if isinstance(checked, Answer):
+            if not isinstance(request.body, bytes):
+                checked.action = Delivery.CLOSE
+            return self._deliver(record, generation, checked)
+        try:
+            body = request.body if isinstance(request.body, bytes) else request.body()
+        except UnreadableBody as exc:
+            refused = failure_answer(exc.status, exc.message)
+            refused.action = Delivery.CLOSE
+            return self._deliver(record, generation, refused)
+        record.body_size = len(body)
+        if body and self.keep_requests and len(body) <= KEPT_BODY_BYTES:
+            record.body = json_or_none(body)
+        return _Admitted(record, generation, checked, body)
+
+    def _respond(self, admitted: _Admitted) -> Answer:
+        """The throttle, then the route."""
         with self._lock:
             wait = self._bucket.take() if self._bucket is not None else 0.0
             if wait:
                 self.throttled += 1
         if wait:
-            answer = Answer(
-                429,
-                {"Content-Type": "application/json", "Retry-After": retry_after(wait)},
-                b'{"message": "Too Many Requests"}',
-            )
-        elif not record.key_ok:
-            answer = _error(401, "unauthorized", "Invalid or missing API key")
-        else:
-            parts = urlsplit(path)
-            query = parse_qs(parts.query, keep_blank_values=True)
-            segments = [unquote(part) for part in parts.path.split("/")]
-            answer = route(self, method, segments, query, body)
-        self._settle(record, answer.status)
+            headers = {"Retry-After": retry_after(wait)}
+            return json_answer(429, {"message": "Too Many Requests"}, headers)
+        return respond(
+            admitted.record.method,
+            admitted.target,
+            admitted.body,
+            store=self._store,
+            seats=self.seats,
+            page_size=self.page_size,
+        )
+
+    def _finish(self, admitted: _Admitted, answer: Answer) -> Answer:
+        """``_deliver`` for an admitted request."""
+        return self._deliver(admitted.record, admitted.generation, answer)
+
+    def _deliver(self, record: ReceivedRequest, generation: int, answer: Answer) -> Answer:
+        """Count the status the client is sent (none for a lost answer) and hand the answer
+        on with its record; a request from before a reset leaves no trace."""
+        status = answer.status if answer.action in (Delivery.SEND, Delivery.CLOSE) else None
+        with self._lock:
+            if generation == self._generation and status is not None:
+                self.counts[status] += 1
+                self.counts[record.method, status] += 1
+                record.status = status
         answer.record = record
         return answer
 
-    def _receive(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes
-    ) -> ReceivedRequest:
-        """Record and count one request (the key itself is left out, only whether it fits)."""
-        given = {k.lower(): v for k, v in headers.items()}.get("x-api-key", "")
-        record = ReceivedRequest(
-            method=method.upper(),
-            path=path,
-            headers={k: v for k, v in headers.items() if k.lower() != "x-api-key"},
-            body=json_or_none(body) if body and self.keep_requests else None,
-            key_ok=secrets.compare_digest(given.encode("utf-8", "replace"), self.api_key.encode()),
-        )
-        with self._lock:
-            self.counts[record.method] += 1
-            if self.keep_requests:
-                self.requests.append(record)
-        return record
+    def _waiter(self, patience: float | None) -> Callable[[float], bool]:
+        """``wait(seconds)``: True when the client gave up first (past ``patience``, at
+        once) or ``stop()`` or ``reset()`` ended the wait."""
+        interrupt = self._interrupt
+        waited = 0.0
 
-    def _settle(self, record: ReceivedRequest, status: int | None) -> None:
-        """Set (or change) the status the client was sent for ``record``."""
-        with self._lock:
-            if record.status is not None:
-                self.counts[record.status] -= 1
-            if status is not None:
-                self.counts[status] += 1
-            record.status = status
+        def wait(seconds: float) -> bool:
+            nonlocal waited
+            waited += seconds
+            if patience is not None and waited > patience:
+                return True
+            return interrupt.wait(seconds)
 
-    def _serve(
-        self,
-        method: str,
-        path: str,
-        headers: Mapping[str, str],
-        body: bytes,
-        wait: Callable[[float], bool],
-    ) -> tuple[str, Answer | None, ReceivedRequest | None]:
-        """Latency, faults, then ``handle``: what a shell should do (``ANSWER``, ``DROP``,
-        ``CUT`` or ``GONE`` when a wait ran out), the answer, and the record.
-
-        ``wait(seconds)`` waits and returns True when the client is gone (timeout, stop,
-        reset).
-        """
-        generation = self._generation
-        if self.latency and wait(self.latency):
-            return GONE, None, None
-        fault = self._faults.next_for(method.upper())
-        if fault is None:
-            answer = self.handle(method, path, headers, body)
-            return ANSWER, answer, answer.record
-        if not fault.after_create:
-            if fault.action == "stall":
-                if wait(fault.stall_seconds):
-                    if generation != self._generation:  # reset meanwhile: leave no trace
-                        return GONE, None, None
-                    return GONE, None, self._receive(method, path, headers, body)
-                answer = self.handle(method, path, headers, body)
-                return ANSWER, answer, answer.record
-            record = self._receive(method, path, headers, body)
-            if fault.action in (DROP, CUT):
-                return fault.action, None, record
-            answer = fault.answer()
-            self._settle(record, answer.status)
-            return ANSWER, answer, record
-        answer = self.handle(method, path, headers, body)
-        record = answer.record or self._receive(method, path, headers, body)
-        if fault.action == "stall":
-            if wait(fault.stall_seconds):
-                if generation == self._generation:
-                    self._settle(record, None)
-                return GONE, answer, record
-            return ANSWER, answer, record
-        if fault.action in (DROP, CUT):
-            self._settle(record, None)
-            return fault.action, answer, record
-        lost = fault.answer()
-        self._settle(record, lost.status)
-        return ANSWER, lost, record
+        return wait
 
 
-def _error(status: int, error: str, message: str) -> Answer:
-    return json_answer(status, {"error": error, "message": message})
+@dataclass(frozen=True)
+class _Admitted:
+    """A request past the key, path and body checks: its record, the reset generation it
+    belongs to, what its path names and its body."""
+
+    record: ReceivedRequest
+    generation: int
+    target: Target
+    body: bytes
+
+
+def _gone() -> Answer:
+    """No answer: the client stopped waiting, or the sandbox stopped or reset."""
+    return Answer(0, {}, b"", action=Delivery.GONE)
+
+
+def _lost(action: FaultAction, answer: Answer | None) -> Answer:
+    """A dropped or cut answer: for a cut, the head of a 200 and the body to send half of
+    (the answer that was lost, or the start of a success when nothing was carried out)."""
+    if action is FaultAction.DROP:
+        return Answer(0, {}, b"", action=Delivery.DROP)
+    body = answer.body if answer is not None else _CUT_STAND_IN
+    return Answer(200, {"Content-Type": "application/json"}, body, action=Delivery.CUT)

@@ -750,3 +750,27 @@ def test_command_line_on_all_interfaces_prints_a_loopback_url() -> None:
         proc.terminate()
         proc.wait(timeout=10)
         proc.stdout.close()  # type: ignore[union-attr]
+
+
+def test_command_line_other_accounts_ignored_ids_and_lagging_reads(draft: CampaignDraft) -> None:
+    port = free_port()
+    args = ["--port", str(port), "--api-key", "k", "--also-account", "account_b"]
+    proc, lines = start_cli(*args, "--ignore-ids", "--read-lag", "1")
+    try:
+        text = "".join(lines)
+        assert "also reaches: account_b" in text and "ids are ignored" in text
+        assert "next 1 reads" in text
+        base = f"http://127.0.0.1:{port}/rest/accounts/account_b/campaigns"
+        body = draft.model_copy(update={"account_id": "account_b", "campaign_id": "CAMP_MINE"})
+        created = requests.post(
+            base, json=body.to_payload(), headers={"X-API-KEY": "k"}, timeout=10
+        ).json()["campaign"]
+        assert created["campaign_id"] != "CAMP_MINE"
+        one = f"{base}/{created['campaign_id']}"
+        statuses = [requests.get(one, headers={"X-API-KEY": "k"}, timeout=10).status_code]
+        statuses.append(requests.get(one, headers={"X-API-KEY": "k"}, timeout=10).status_code)
+        assert statuses == [404, 200]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()  # type: ignore[union-attr]

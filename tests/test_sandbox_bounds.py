@@ -106,7 +106,7 @@ def raw_exchange(sb: Sandbox, data: bytes) -> bytes:
         ("right", "/rest/accounts/account_nobody/campaigns", 404),
         ("right", "/rest/accounts/{account}/nowhere", 404),
         ("right", "/rest/accounts/{account}/seats", 405),
-        ("right", "/rest/accounts/{account}/campaigns/CAMP_NONE", 404),
+        ("right", "/rest/accounts/{account}/campaigns/CAMP_ONE", 405),
     ],
 )
 def test_what_cannot_be_served_is_refused_before_the_body_is_read(
@@ -115,7 +115,7 @@ def test_what_cannot_be_served_is_refused_before_the_body_is_read(
     """The head announces a body that never comes: reading it would wait, then answer 400
     "shorter than its Content-Length"; the answer comes from the head alone."""
     served.body_read_timeout = 60.0  # a server that read would hang past the socket timeout
-    method = "PUT" if path.endswith("CAMP_NONE") else "POST"
+    method = "PATCH" if path.endswith("CAMP_ONE") else "POST"
     head = (
         f"{method} {path.format(account=served.account_id)} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         f"X-API-KEY: {served.api_key if key == 'right' else key}\r\n"

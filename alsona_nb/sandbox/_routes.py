@@ -10,7 +10,7 @@ GET    /rest/accounts/{account_id}/seats/{seat_id}          one seat, or 404
 
 A campaign lives in the account it was created under: under any other account's path it
 is not there (404). ``check`` refuses, from the method and path alone, what no body could
-make servable; ``respond`` carries a request out.
+make servable (so that it is refused unread); ``respond`` carries a request out.
 """
 
 from __future__ import annotations
@@ -67,12 +67,9 @@ def parse_target(path: str) -> Target | None:
     return Target(segments[3], segments[4], item, query)
 
 
-def check(
-    method: str, path: str, accounts: Collection[str], store: CampaignStore
-) -> Target | Answer:
+def check(method: str, path: str, accounts: Collection[str]) -> Target | Answer:
     """What ``path`` names, or the refusal for a request no body could make servable: no
-    route, an account the key does not reach, a method the route does not allow, an
-    update of a campaign that is not there."""
+    route, an account the key does not reach, a method the route does not allow."""
     target = parse_target(path)
     if target is None:
         return failure_answer(404, f"no route for {method} {urlsplit(path).path}")
@@ -82,8 +79,6 @@ def check(
     if method not in allowed:
         message = f"{method} is not allowed here"
         return failure_answer(405, message, {"Allow": ", ".join(allowed)})
-    if method == "PUT" and target.item and not store.exists(target.account, target.item):
-        return _no_campaign(target.item)
     return target
 
 
@@ -145,7 +140,10 @@ def create(store: CampaignStore, account_id: str, raw: bytes) -> Answer:
 def replace(store: CampaignStore, account_id: str, campaign_id: str, raw: bytes) -> Answer:
     """A full replace: validate the body as a create's, keep the campaign's id, creation
     time, priority and ``wait_until``; 400 for a body with ``campaign_id`` or
-    ``created_at`` or another account than the path, 404 when the campaign is not there."""
+    ``created_at`` or another account than the path, 404 (before the body is parsed) when
+    the campaign is not there."""
+    if not store.exists(account_id, campaign_id):
+        return _no_campaign(campaign_id)
     draft = _draft(raw, required=("account_id",), forbidden=_NOT_IN_AN_UPDATE)
     if isinstance(draft, Answer):
         return draft

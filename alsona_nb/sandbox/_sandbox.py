@@ -69,6 +69,8 @@ class Sandbox:
     (seconds) is added to every request; ``honour_ids=False`` makes it ignore client-chosen
     ids; ``read_lag=N`` hides a new campaign from its next N reads; ``inject`` queues
     faults; ``throttle`` sets a token bucket. ``reset()`` forgets everything.
+
+    Raises ``ValueError`` for a throttle rate that is not positive or a burst below 1.
     """
 
     def __init__(
@@ -375,7 +377,7 @@ class Sandbox:
             refused = error_answer(401, "unauthorized", "Invalid or missing API key")
             refused.action = Delivery.CLOSE
             return self._deliver(record, generation, refused)
-        checked = check(method, request.path, self.accounts, self._store)
+        checked = check(method, request.path, self.accounts)
         if isinstance(checked, Answer):
             if not isinstance(request.body, bytes):
                 checked.action = Delivery.CLOSE

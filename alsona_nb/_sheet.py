@@ -24,8 +24,9 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
+from typing import IO, Any, NamedTuple, TypeVar, cast
 from zoneinfo import available_timezones
 
 import pandas as pd
@@ -35,9 +36,6 @@ from ._errors import InvalidDraftError
 from ._frames import is_missing
 from ._models import DAYS, CampaignDraft, DayWindow, WeeklySchedule, problems
 from ._timezones import find_zone, offset_minutes, zone_offset
-
-if TYPE_CHECKING:
-    from os import PathLike
 
 __all__ = [
     "ChangeBatch",
@@ -161,6 +159,17 @@ _MINUTES = re.compile(r"^[+-]?\d+$")
 _FIXED = re.compile(r"UTC[+-]\d{2}:\d{2}")
 
 Problem = tuple[str, Any, str]  # (column, value, reason)
+#: What a CSV can come from: a path, a text stream, or bytes (a binary stream, an upload).
+Source = (
+    str
+    | PathLike[str]
+    | io.TextIOBase
+    | io.BufferedIOBase
+    | io.RawIOBase
+    | bytes
+    | bytearray
+    | memoryview
+)
 _T = TypeVar("_T")
 
 
@@ -355,21 +364,23 @@ class ChangeBatch:
 
 
 def read_campaigns_csv(
-    source: str | PathLike[str] | io.TextIOBase,
+    source: Source,
     *,
     columns: Mapping[str, str] | None = None,
     zone_date: date | None = None,
     delimiter: str = ",",
     encoding: str | None = None,
 ) -> DraftBatch:
-    """Read a CSV of campaigns, one per row (see ``drafts_from_frame`` for the columns).
+    """Read a CSV of campaigns, one per row (see ``drafts_from_frame`` for the columns), from
+    a path, a text stream, or bytes (a binary stream, a widget's upload).
 
     Every cell is read as text. A row's number in the report is the line of the file it
     starts on (the header is line 1), counting blank lines and cells that span several
     lines; blank rows are skipped, and a row with more cells than the header is reported.
     Without ``encoding`` the file is read as UTF-16 or UTF-32 when it starts with their
-    byte-order mark, else as UTF-8 (with or without one), else, when its bytes are not
-    UTF-8, as cp1252 (Excel's "CSV" on Windows). Raises ``ValueError`` for a missing or
+    byte-order mark (Excel's "Unicode text"), else as UTF-8 (with or without its mark); a
+    file without a mark whose bytes are not UTF-8 is read as cp1252 (Excel's "CSV" on
+    Windows). Raises ``ValueError`` for a missing or
     repeated column, an empty file or text that the encoding cannot read, ``OSError`` when
     the file cannot be read.
     """
@@ -404,14 +415,15 @@ def drafts_from_frame(
 
 
 def read_sheet_changes(
-    source: str | PathLike[str] | io.TextIOBase | pd.DataFrame,
+    source: Source | pd.DataFrame,
     *,
     columns: Mapping[str, str] | None = None,
     zone_date: date | None = None,
     delimiter: str = ",",
     encoding: str | None = None,
 ) -> ChangeBatch:
-    """Read a sheet (a CSV path or text stream, or a DataFrame) as changes to campaigns.
+    """Read a sheet (a CSV as ``read_campaigns_csv`` takes it, or a DataFrame) as changes to
+    campaigns.
 
     The same columns, names and checks as ``read_campaigns_csv``, but no column is required
     and a row need not be a whole campaign: each row gives the fields whose cells it fills
@@ -433,14 +445,27 @@ def read_sheet_changes(
 # -- sheets: text, columns, rows ----------------------------------------------------------
 
 
-def _decoded(
-    source: str | PathLike[str] | io.TextIOBase, encoding: str | None, read: Callable[[Any], _T]
-) -> _T:
+def _decoded(source: Source, encoding: str | None, read: Callable[[Any], _T]) -> _T:
     """``read`` over the lines of ``source``, decoded as ``read_campaigns_csv`` says."""
     if isinstance(source, io.TextIOBase):
         return read(source)
-    path = Path(source)
-    chosen = encoding or _sniff(path)
+    if isinstance(source, (bytes, bytearray, memoryview, io.BufferedIOBase, io.RawIOBase)):
+        data = (
+            bytes(source) if isinstance(source, (bytes, bytearray, memoryview)) else source.read()
+        )
+        name, head = "the sheet", data[:4]
+
+        def open_as(chosen: str) -> IO[str]:
+            return io.TextIOWrapper(io.BytesIO(data), encoding=chosen, newline="")
+    else:
+        path = Path(source)
+        with path.open("rb") as start:
+            name, head = path.name, start.read(4)
+
+        def open_as(chosen: str) -> IO[str]:
+            return path.open(encoding=chosen, newline="")
+
+    chosen = encoding or _sniff(head)
     try:
         codecs.lookup(chosen)
     except LookupError:
@@ -448,26 +473,25 @@ def _decoded(
             f"unknown encoding {chosen!r}: try 'utf-8', 'cp1252' or 'utf-16'"
         ) from None
     try:
-        with path.open(encoding=chosen, newline="") as handle:
+        with open_as(chosen) as handle:
             return read(handle)
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:  # undecodable bytes, or a UTF-16 text without its mark
         problem = exc
-    if encoding is None and chosen == "utf-8-sig":
+    if encoding is None and chosen == "utf-8":  # no mark: maybe Excel's cp1252
         try:
-            with path.open(encoding="cp1252", newline="") as handle:
+            with open_as("cp1252") as handle:
                 return read(handle)
-        except UnicodeDecodeError:
+        except UnicodeError:
             chosen = "UTF-8 or as cp1252"
+    why = getattr(problem, "reason", problem)
     raise ValueError(
-        f"{path.name} cannot be read as {chosen} ({problem.reason}): pass the encoding it was "
-        "saved in, e.g. encoding='cp1252', 'latin-1' or 'utf-16'"
+        f"{name} cannot be read as {chosen} ({why}): pass the encoding it was saved in, e.g. "
+        "encoding='cp1252', 'latin-1' or 'utf-16'"
     )
 
 
-def _sniff(path: Path) -> str:
+def _sniff(head: bytes) -> str:
     """The encoding a file's first bytes announce: a byte-order mark, or UTF-16's zero bytes."""
-    with path.open("rb") as handle:
-        head = handle.read(4)
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return "utf-32"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -476,7 +500,7 @@ def _sniff(path: Path) -> str:
         return "utf-16-le"  # no mark, but ASCII text in UTF-16
     if len(head) == 4 and head[0] == head[2] == 0 and head[1] and head[3]:
         return "utf-16-be"
-    return "utf-8-sig"
+    return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
 
 
 def _locate(
@@ -819,14 +843,16 @@ def _attempt(parse: Callable[[Any], Any], raw: Any) -> Any:
 
 
 def _memo_key(key: str, raw: Any) -> tuple[Any, ...] | None:
-    """What a cell is remembered by (its type too: ``1`` and ``True`` are not one cell)."""
+    """What a cell is remembered by (its type too: ``1`` and ``True`` are not one cell), or
+    ``None`` for a value that cannot be a key."""
     if isinstance(raw, Mapping):
-        try:
-            frozen = tuple(sorted((str(k), _frozen(v)) for k, v in raw.items()))
-        except TypeError:
-            return None
-        return (key, "mapping", frozen)
-    memo = (key, type(raw), raw)
+        memo: tuple[Any, ...] = (
+            key,
+            "mapping",
+            tuple((str(k), _frozen(v)) for k, v in raw.items()),
+        )
+    else:
+        memo = (key, type(raw), raw)
     try:
         hash(memo)
     except TypeError:

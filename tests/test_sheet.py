@@ -207,6 +207,10 @@ def test_schedule_column_replaces_days_and_hours() -> None:
     schedule = WeeklySchedule.every_day(10, 14).model_dump(mode="json")
     frame = pd.DataFrame([{"name": "x", "seats": ["s"], "schedule": schedule}])
     assert one(drafts_from_frame(frame)).schedule == WeeklySchedule.every_day(10, 14)
+    as_dicts = {day: {"enabled": True, "start_hour": 10, "end_hour": 14} for day in DAYS}
+    frame = pd.DataFrame([{"name": "x", "seats": ["s"], "schedule": s} for s in [as_dicts] * 2])
+    first, second = drafts_from_frame(frame).drafts
+    assert first.schedule == second.schedule == WeeklySchedule.every_day(10, 14)
 
 
 def test_read_csv_numbers_rows_by_file_line(tmp_path: Path) -> None:

@@ -46,6 +46,14 @@ def test_common_encodings_are_found(tmp_path: Path, data: bytes) -> None:
     assert batch.rows == [2]
 
 
+def test_bytes_and_binary_streams_are_decoded_alike() -> None:
+    data = (HEADER + f"{NAME},seat_1,mon-fri,9,17\r\n").encode("cp1252")
+    for source in (data, memoryview(data), io.BytesIO(data)):
+        assert [d.name for d in read_campaigns_csv(source).drafts] == [NAME]
+    with pytest.raises(ValueError, match="the sheet cannot be read as utf-16"):
+        read_campaigns_csv(data + b"!", encoding="utf-16")
+
+
 def test_excel_unicode_text_is_utf16_with_tabs(tmp_path: Path) -> None:
     text = HEADER.replace(",", "\t") + f"{NAME}\tseat_1; seat_2\tmon-fri\t9\t17\r\n"
     path = write(tmp_path, text.encode("utf-16"))
@@ -71,6 +79,12 @@ def test_bytes_neither_utf8_nor_cp1252_name_the_way_out(tmp_path: Path) -> None:
         read_campaigns_csv(path)
     assert type(caught.value) is ValueError and "encoding=" in str(caught.value)
     assert read_campaigns_csv(path, encoding="latin-1").drafts[0].name == "A\x81"
+
+
+def test_a_file_marked_utf8_is_not_guessed_as_cp1252(tmp_path: Path) -> None:
+    path = write(tmp_path, codecs.BOM_UTF8 + HEADER.encode() + "Café,s,mon,9,17\n".encode("cp1252"))
+    with pytest.raises(ValueError, match="cannot be read as utf-8-sig"):
+        read_campaigns_csv(path)
 
 
 def test_a_late_non_utf8_byte_rereads_the_whole_file_as_cp1252(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     examples = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert len(examples) == 2
+    assert len(examples) == 3  # one campaign's life, bulk creation, a plan
     shutil.copy(ROOT / "notebooks" / "data" / "campaigns.csv", tmp_path / "sheet.csv")
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {}
@@ -28,12 +28,23 @@ def test_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         for example in examples:
             exec(compile(example, "README.md", "exec"), namespace)
     assert (tmp_path / "campaigns.jsonl").exists() and (tmp_path / "bulk.jsonl").exists()
+    log = namespace["log"]
+    actions = log.to_frame()[["action", "outcome"]].values.tolist()  # type: ignore[attr-defined]
+    assert actions == [
+        ["create", "created"],
+        ["update", "updated"],
+        ["update", "updated"],
+        ["delete", "deleted"],
+    ]
     results = namespace["results"]
     created = results["ok"].sum()  # type: ignore[index]
     assert created > 0
-    # One campaign from the first example, one per valid sheet row; feeding the journal back
-    # created nothing more.
-    assert len(sandbox.campaigns) - before == 1 + created
+    # The first example's campaign was deleted; bulk made one per valid sheet row, feeding
+    # the journal back made nothing more, and the plan (the same sheet, without ids yet)
+    # made one per valid row again; planning the saved sheet finds nothing to do.
+    assert len(sandbox.campaigns) - before == 2 * created
+    again = namespace["an"].plan_campaigns(namespace["client"], "sheet.csv")  # type: ignore[attr-defined]
+    assert set(again.frame["action"]) <= {"unchanged", "invalid"}
 
 
 def test_readme_names_only_real_make_targets() -> None:

@@ -82,10 +82,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def jupyter_env(home: Path) -> dict[str, str]:
+def jupyter_env(home: Path, *, disabled: tuple[str, ...] = ()) -> dict[str, str]:
     """The environment for a server: private Jupyter/IPython dirs under ``home``, the venv's
-    kernelspec and lab extensions still on the path, and no Alsona credentials."""
+    kernelspec and lab extensions still on the path, no Alsona credentials, and the app's
+    journal under ``home``. ``disabled``: lab extensions turned off in this config dir (what
+    ``jupyter labextension disable`` writes)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALSONA_")}
+    env["ALSONA_APP_JOURNAL"] = str(home / "app-journal.jsonl")
     dirs = {
         "JUPYTER_CONFIG_DIR": home / "config",
         "JUPYTER_DATA_DIR": home / "data",
@@ -107,6 +110,12 @@ def jupyter_env(home: Path) -> dict[str, str]:
     (notification / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False})
     )
+    if disabled:
+        labconfig = dirs["JUPYTER_CONFIG_DIR"] / "labconfig"
+        labconfig.mkdir(parents=True, exist_ok=True)
+        (labconfig / "page_config.json").write_text(
+            json.dumps({"disabledExtensions": {name: True for name in disabled}})
+        )
     return env
 
 
@@ -216,8 +225,11 @@ def copy_notebooks(root: Path) -> Path:
 
 
 @contextmanager
-def jupyterlab(home: Path, root: Path) -> Iterator[Server]:
-    """JupyterLab serving ``root`` with its config, data and runtime dirs under ``home``."""
+def jupyterlab(
+    home: Path, root: Path, *, disabled: tuple[str, ...] = (), args: tuple[str, ...] = ()
+) -> Iterator[Server]:
+    """JupyterLab serving ``root`` with its config, data and runtime dirs under ``home``
+    (``disabled``: lab extensions turned off, see ``jupyter_env``; ``args``: more options)."""
     port, token = free_port(), secrets.token_hex(16)
     cmd = [
         sys.executable,
@@ -231,12 +243,12 @@ def jupyterlab(home: Path, root: Path) -> Iterator[Server]:
         f"--ServerApp.root_dir={root}",
         "--LabApp.news_url=",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        *args,
     ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
-    with _serve(
-        cmd, root, jupyter_env(home), port, token, home / "jupyterlab.log", "api/status"
-    ) as server:
+    env = jupyter_env(home, disabled=disabled)
+    with _serve(cmd, root, env, port, token, home / "jupyterlab.log", "api/status") as server:
         yield server
 
 
@@ -417,6 +429,32 @@ CONTRAST = """(el) => {
   return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 }"""
 
+# WCAG contrast between the backgrounds two elements really show (ancestors composited).
+BG_CONTRAST = """([a, b]) => {
+  const parse = (s) => {
+    let m = s.match(/^rgba?\\(([^)]+)\\)/);
+    if (m) { const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+             return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; }
+    m = s.match(/^color\\(srgb ([^)]+)\\)/);
+    if (m) { const p = m[1].split(/[\\s\\/]+/).filter(Boolean).map(Number);
+             return [p[0] * 255, p[1] * 255, p[2] * 255, p.length > 3 ? p[3] : 1]; }
+    throw new Error('unknown colour ' + s);
+  };
+  const over = (top, under) => [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3]));
+  const bg = (el) => {
+    const chain = [];
+    for (let e = el; e; e = e.parentElement) chain.unshift(e);
+    let c = [255, 255, 255];
+    for (const e of chain) c = over(parse(getComputedStyle(e).backgroundColor), c);
+    return c;
+  };
+  const lum = (c) => { const [r, g, b] = c.map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const [x, y] = [lum(bg(a)), lum(bg(b))];
+  return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+}"""
+
 KEYS = ("d", "d", "m", "r", "a", "y", "1")
 
 
@@ -450,6 +488,7 @@ def screenshot(page: Page, name: str) -> Path:
 
 __all__ = [
     "ARTIFACTS",
+    "BG_CONTRAST",
     "CELLS",
     "CHROMIUM",
     "CONTRAST",

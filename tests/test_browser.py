@@ -10,6 +10,7 @@ test also writes docs/form.png, the picture at the top of the README.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from _lab import (
+    BG_CONTRAST,
     CELLS,
     CONTRAST,
     IN_CI,
@@ -65,7 +67,10 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = home / "root"
     root.mkdir()
     copy_notebooks(root)
-    with jupyterlab(home / "jupyter", root) as server:
+    # Saving keeps the form's placeholder, not its widget view (as make demo's server does).
+    hook = "--ContentsManager.pre_save_hook=alsona_nb.form.placeholder_outputs"
+    with jupyterlab(home / "jupyter", root, args=(hook,)) as server:
+        server.root = root  # type: ignore[attr-defined]
         yield server
     assert server.leftovers == [], f"Jupyter did not shut down cleanly: {server.leftovers}"
 
@@ -123,7 +128,8 @@ def contrast(locator: Locator) -> float:
 def create(form: Locator, name: str) -> str:
     """Type ``name``, press Create campaign, wait for the success line; the new id."""
     type_name(form, name)
-    preview(form).filter(has_text=f'"name": "{name}"').wait_for()
+    preview(form).filter(has_text=f'"name": "{name}"').wait_for(state="attached")
+    expect(form.locator(".alsona-create")).to_have_text("Create campaign")
     form.locator(".alsona-create").click()
     ok = form.locator(".alsona-message-ok")
     ok.filter(has_text=name).wait_for()
@@ -148,6 +154,12 @@ def check_contrast(form: Locator, where: str) -> dict[str, float]:
     create(form, f"Contrast {where}")
     measured["success"] = contrast(form.locator(".alsona-message-ok"))
     assert all(v >= AA for v in measured.values()), (where, measured)
+    # The chosen status stands out from the others (non-text contrast, 3:1).
+    chosen = form.locator(".alsona-status button.mod-active").element_handle()
+    other = form.locator(".alsona-status button:not(.mod-active)").first.element_handle()
+    status = float(form.page.evaluate(BG_CONTRAST, [chosen, other]))
+    assert status >= 3.0, (where, status)
+    measured["status"] = status
     return measured
 
 
@@ -197,8 +209,10 @@ def test_lab_zone_by_city_and_seats_by_label(form: Locator) -> None:
 def test_lab_light_contrast_and_a_created_campaign(form: Locator, lab_page: Page) -> None:
     wait_for_theme(lab_page, "JupyterLab Light")
     check_contrast(form, "Light")
+    # Created: the form edits it now, with nothing to send until something changes.
+    expect(form.locator(".alsona-create")).to_have_text("Update campaign")
     assert form.locator(".alsona-create").is_disabled()  # not sent twice by a second click
-    assert "New campaign" in form.locator(".alsona-reason").inner_text()
+    assert "No changes to send" in form.locator(".alsona-reason").inner_text()
     form.locator(".alsona-duplicate").click()
     expect(form.locator(".alsona-name input")).to_have_value("Contrast Light (copy)")
     assert form.locator(".alsona-create").is_enabled()
@@ -218,11 +232,10 @@ def test_lab_an_invalid_form_says_why_next_to_the_button(form: Locator) -> None:
 def test_lab_at_800px_rows_stay_aligned(form: Locator, lab_page: Page) -> None:
     lab_page.set_viewport_size({"width": 800, "height": 1000})
     try:
-        readout = form.locator(".alsona-hours-wednesday .widget-readout")
-        readout.click()
-        lab_page.keyboard.press("Control+A")
-        lab_page.keyboard.type("10 - 10")
-        lab_page.keyboard.press("Enter")
+        # The hours readout is text, not a box to type in; the handles take the keys.
+        assert form.locator(".alsona-hours-wednesday .widget-readout").is_hidden()
+        form.locator(".alsona-hours-wednesday .noUi-handle-lower").focus()
+        lab_page.keyboard.press("End")  # from = until: no hours
         form.locator(".alsona-error-wednesday .alsona-line").wait_for()
         lefts = [
             form.locator(f".alsona-hours-{day} .noUi-base").bounding_box()
@@ -238,6 +251,114 @@ def test_lab_at_800px_rows_stay_aligned(form: Locator, lab_page: Page) -> None:
     finally:
         screenshot(lab_page, "lab-800px")
         lab_page.set_viewport_size(VIEWPORT)
+
+
+def test_lab_assistive_technology_names_states_and_announces(form: Locator) -> None:
+    for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"):
+        for end in ("from", "until"):
+            expect(form.get_by_role("slider", name=f"{day}, {end}", exact=True)).to_have_count(1)
+    expect(form.get_by_role("button", name="DRAFT", pressed=True)).to_have_count(1)
+    expect(form.get_by_role("button", name="RUN", pressed=False)).to_have_count(1)
+    form.locator(".alsona-status button", has_text="PAUSE").click()
+    expect(form.get_by_role("button", name="PAUSE", pressed=True)).to_have_count(1)
+    expect(form.get_by_role("button", name="DRAFT", pressed=False)).to_have_count(1)
+    assert form.locator('[title="null"]').count() == 0
+    # Unticked days' handles are not Tab stops.
+    for handle in form.locator(".alsona-hours-saturday .noUi-handle").all():
+        assert handle.get_attribute("tabindex") == "-1"
+    type_name(form, "")
+    expect(form.locator(".alsona-name input")).to_have_attribute("aria-invalid", "true")
+    type_name(form, "Announced")
+    expect(form.locator(".alsona-name input")).to_have_attribute("aria-invalid", "false")
+    form.locator(".alsona-create").click()
+    status = form.get_by_role("status")
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(status).to_contain_text("Created campaign “Announced”")
+
+
+def test_lab_keyboard_only_creation_keeps_the_focus_in_the_form(
+    form: Locator, lab_page: Page
+) -> None:
+    name = form.locator(".alsona-name input")
+    name.focus()
+    lab_page.keyboard.press("Control+A")
+    lab_page.keyboard.type("Keyboard only")
+    visited = []
+    for _ in range(120):  # Tab to the Create button, as a keyboard user does
+        lab_page.keyboard.press("Tab")
+        here = lab_page.evaluate(
+            "() => [document.activeElement.className, document.activeElement.closest("
+            "'[class*=alsona-hours-]')?.className ?? '']"
+        )
+        visited.append(here)
+        if "alsona-create" in here[0]:
+            break
+    assert "alsona-create" in visited[-1][0], visited[-5:]
+    assert not any("saturday" in hours or "sunday" in hours for _, hours in visited)
+    ring = form.locator(".alsona-create").evaluate(
+        "b => [getComputedStyle(b).outlineStyle, parseFloat(getComputedStyle(b).outlineWidth)]"
+    )
+    assert ring[0] != "none" and ring[1] >= 2, ring
+    lab_page.keyboard.press("Enter")
+    form.locator(".alsona-message-ok").filter(has_text="Keyboard only").wait_for()
+    inside = lab_page.evaluate(
+        "() => !!document.activeElement.closest('.alsona-form')"
+        " && document.activeElement !== document.body"
+    )
+    assert inside, lab_page.evaluate("() => document.activeElement.outerHTML.slice(0, 200)")
+
+
+def test_lab_editing_a_campaign_shows_the_diff_and_updates(form: Locator) -> None:
+    campaign_id = create(form, "Before the edit")
+    type_name(form, "After the edit")
+    changes = form.locator(".alsona-changes")
+    changes.filter(has_text="Before the edit → After the edit").wait_for()
+    button = form.locator(".alsona-create")
+    expect(button).to_have_text("Update campaign")
+    expect(button).to_be_enabled()
+    button.click()
+    ok = form.locator(".alsona-message-ok").filter(has_text="Updated campaign “After the edit”")
+    ok.wait_for()
+    assert campaign_id in ok.inner_text()
+    changes.filter(has_text="No changes to send").wait_for()
+    rows = form.locator(".alsona-results tbody tr", has_text=campaign_id)
+    expect(rows).to_have_count(2)  # created, then updated: one campaign
+    form.locator(".alsona-pause").wait_for(state="hidden")  # a DRAFT is not running
+    form.locator(".alsona-delete").click()
+    question = form.locator(".alsona-delete-question")
+    expect(question).to_contain_text("Delete campaign “After the edit”")
+    form.locator(".alsona-cancel").click()
+    expect(form.locator(".alsona-delete-confirm")).to_be_hidden()
+
+
+def test_lab_saving_keeps_the_placeholder_not_a_widget_view(
+    form: Locator, lab_page: Page, jupyter: Server, browser: Browser
+) -> None:
+    path = jupyter.root / NOTEBOOK  # type: ignore[attr-defined]
+    before = path.stat().st_mtime_ns
+    # File ▸ Save (Ctrl+S is a notebook shortcut, which the form's shield keeps out).
+    lab_page.get_by_role("menuitem", name="File", exact=True).click()
+    lab_page.locator('.lm-Menu-item[data-command="docmanager:save"]').click()
+    for _ in range(300):  # the server writes the file: wait for it, 30 s at most
+        if path.stat().st_mtime_ns != before:
+            break
+        lab_page.wait_for_timeout(100)
+    assert path.stat().st_mtime_ns != before, "File ▸ Save wrote nothing"
+    saved = json.loads(path.read_text())
+    assert "widgets" not in saved["metadata"]
+    outputs = [o for c in saved["cells"] for o in c.get("outputs", ())]
+    form_out = next(o for o in outputs if "<CampaignForm" in "".join(o["data"]["text/plain"]))
+    assert "application/vnd.jupyter.widget-view+json" not in form_out["data"]
+    assert "alsona-form-static" in "".join(form_out["data"]["text/html"])
+    # Opened again, as a reader would: the placeholder, not "model not found".
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        page.goto(jupyter.url(f"lab/tree/{NOTEBOOK}"))
+        page.get_by_text("The campaign form appears here when the notebook runs").first.wait_for()
+        assert page.get_by_text("model not found").count() == 0
+    finally:
+        context.close()
 
 
 def test_lab_dark_contrast(jupyter: Server, browser: Browser) -> None:
@@ -305,9 +426,16 @@ def test_voila_app_creates_nothing_on_load_then_a_campaign(
             form = page.locator(".alsona-form")
             form.wait_for(timeout=90_000)
             # Outputs only: none of the notebook's code, and nothing was created on load.
-            assert "CampaignForm(client" not in page.content()
+            assert "CampaignForm" not in page.content()
             assert "No campaigns sent" in form.locator(".alsona-results").inner_text()
             assert form.locator(".alsona-banner").inner_text().startswith("SANDBOX")
+            # Opens clean: no red error before anything is touched, a neutral list of what
+            # is still needed, the JSON and code folded under Details, a real page title.
+            assert page.title() == "Create an Alsona campaign"
+            assert form.locator('.alsona-line[data-kind="error"]').count() == 0
+            assert "Still needed" in form.locator(".alsona-needed").inner_text()
+            assert preview(form).is_hidden() and form.locator(".alsona-copy-code").is_hidden()
+            assert "javascript error" not in form.inner_text().lower()
             assert list((home / "voila-connections").glob("voila_*/kernel-*.json"))
 
             assert press_keys_on_every_control(page, form, None) > 30
@@ -319,8 +447,9 @@ def test_voila_app_creates_nothing_on_load_then_a_campaign(
             type_into(form, ".alsona-timezone input", "paris")
             form.locator(".alsona-timezone-info").filter(has_text="Europe/Paris").wait_for()
             campaign_id = create(form, "Voila launch")
-            sent = preview(form).inner_text()  # the body previewed is the body sent
-            assert campaign_id in sent and '"seats": ["seat_93d2b7c0a4e5f6182b3c"]' in sent
+            form.locator(".alsona-details-toggle").click()
+            sent = preview(form).inner_text()  # the update it would send next: same seats
+            assert '"seats": ["seat_93d2b7c0a4e5f6182b3c"]' in sent
             assert contrast(form.locator(".alsona-message-ok")) >= AA
             assert contrast(form.locator(".alsona-banner [data-mode]")) >= AA
             form.locator(".alsona-message-ok").scroll_into_view_if_needed()
@@ -343,6 +472,46 @@ def test_voila_app_creates_nothing_on_load_then_a_campaign(
             page.set_viewport_size({"width": 800, "height": 1000})
             assert form.evaluate("f => f.scrollWidth - f.clientWidth") <= 1
             screenshot(page, "voila-800px")
+            page.reload()  # a new kernel: "Sent from this form" is what the journal holds
+            form.wait_for(timeout=90_000)
+            row = form.locator(".alsona-results tbody tr", has_text=campaign_id)
+            row.wait_for()
+            assert "Voila launch" in row.inner_text() and "✔ created" in row.inner_text()
     finally:
         context.close()
     assert server.leftovers == [], f"Voila did not shut down cleanly: {server.leftovers}"
+
+
+# -- where the front-end script cannot load ------------------------------------------------
+
+
+def test_lab_without_anywidget_the_form_shows_no_script_error(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """anywidget's front-end turned off (as where it cannot load): the shield's error view
+    stays in its undisplayed box; the form works without it."""
+    root = tmp_path / "root"
+    root.mkdir()
+    copy_notebooks(root)
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        with jupyterlab(tmp_path / "jupyter", root, disabled=("anywidget",)) as server:
+            open_notebook(page, server, NOTEBOOK)
+            run_all_cells(page)
+            form = page.locator(".alsona-form")
+            form.locator(".alsona-banner").wait_for()
+            shield = form.locator(".alsona-shield")
+            # The script did not load (no shield on the form), and its failure shows nothing.
+            shield.locator(":scope > *").first.wait_for(state="attached")
+            assert form.get_attribute("data-lm-suppress-shortcuts") is None
+            assert shield.is_hidden()
+            assert "javascript error" not in form.inner_text().lower()
+            assert (
+                page.get_by_text("Click to show javascript error").filter(visible=True).count() == 0
+            )
+            create(form, "Without the script")
+            screenshot(page, "lab-without-anywidget")
+    finally:
+        context.close()

@@ -147,7 +147,6 @@ def test_api_key_is_never_shown(form: CampaignForm, sandbox: Sandbox) -> None:
 def test_form_is_the_widget_and_keeps_log_free(form: CampaignForm) -> None:
     import ipywidgets as widgets
 
-    from alsona_nb.form._keys import KeyShield
 
     assert isinstance(form, widgets.VBox)
     # The shield sits in a box that is never displayed (a failed script load shows nothing).
@@ -751,7 +750,7 @@ def test_edit_by_id_and_load_with_a_known_id_edit_that_campaign(
         )
     )
     assert other.editing is not None and set(other.diff) >= {"name", "schedule"}
-    assert "Mon [True, 9, 17]" in plain(other.changes.value)
+    assert "Mon 9:00–17:00" in plain(other.changes.value)
     attempt = other.update()
     assert attempt is not None and attempt.ok and len(sandbox.campaigns) == 1
     assert sandbox.campaigns[campaign_id]["schedule"]["monday"] == [True, 8, 12]
@@ -954,3 +953,19 @@ def test_a_journal_shows_what_was_sent_before_the_page_reloaded(
     again = CampaignForm(client, seats=SEATS, log=ResultsLog(journal))
     table = plain(again.results_table.value)
     assert "Before the reload" in table and "✔ created" in table and "Anna (sales)" in table
+
+
+def test_the_app_form_folds_details_away_and_keeps_a_journal(
+    client: AlsonaClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALSONA_APP_JOURNAL", str(tmp_path / "sub" / "app.jsonl"))
+    app = CampaignForm.for_app(client, seats=SEATS)
+    assert app.details.layout.display == "none" and app.shield.page_title
+    assert app.results_log.path == tmp_path / "sub" / "app.jsonl"
+    assert all(label.value == "" for label in app.error_labels.values())  # opens clean
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("ALSONA_APP_JOURNAL")
+    default = CampaignForm.for_app(client, seats=SEATS)
+    assert default.results_log.path == (
+        tmp_path / ".alsona_nb" / f"app-sandbox-{client.account_id}.jsonl"
+    )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -195,3 +197,104 @@ def test_key_shield_targets_the_form_root() -> None:
     shield = KeyShield()
     assert shield.root_selector == ".alsona-form"
     assert "data-lm-suppress-shortcuts" in shield._esm
+
+
+# -- saved notebooks ----------------------------------------------------------------------
+
+
+def test_a_saved_notebook_keeps_the_forms_placeholder_not_its_widget_view() -> None:
+    from alsona_nb.form import placeholder_outputs
+    from alsona_nb.form._saved import WIDGET_VIEW
+
+    view = {"version_major": 2, "version_minor": 0, "model_id": "abc"}
+    form_out = {
+        "output_type": "execute_result",
+        "data": {
+            "text/plain": "<CampaignForm SANDBOX ...>",
+            "text/html": "<div>x</div>",
+            WIDGET_VIEW: view,
+        },
+    }
+    other_out = {
+        "output_type": "display_data",
+        "data": {"text/plain": "IntSlider()", WIDGET_VIEW: view},
+    }
+    model = {
+        "type": "notebook",
+        "content": {
+            "metadata": {"widgets": {"state": {}}},
+            "cells": [
+                {"cell_type": "code", "outputs": [form_out, other_out]},
+                {"cell_type": "markdown"},
+            ],
+        },
+    }
+    placeholder_outputs(model)
+    assert "widgets" not in model["content"]["metadata"]
+    assert set(form_out["data"]) == {"text/plain", "text/html"}  # what a reader should see
+    assert WIDGET_VIEW in other_out["data"]  # someone else's widget: not ours to change
+    placeholder_outputs({"type": "file", "content": "x"})  # other files: untouched
+
+
+# -- typed values, diffs, templates ---------------------------------------------------------
+
+
+def test_schedule_and_seat_values_are_typed() -> None:
+    import traitlets
+
+    editor = ScheduleEditor()
+    with pytest.raises(traitlets.TraitError):
+        editor.value = {"monday": [True, 9, 17]}  # not the seven days
+    with pytest.raises(traitlets.TraitError):
+        editor.value = {d: [True, 9, 25] for d in DAYS}  # not an hour
+    with pytest.raises(traitlets.TraitError):
+        editor.value = {d: [1, 9, 17] for d in DAYS}  # enabled is a bool
+    picker = SeatPicker(["s1"])
+    with pytest.raises(traitlets.TraitError):
+        picker.value = [1]
+
+
+def test_diff_and_needed_lists_read_as_sentences() -> None:
+    before = {d: [True, 9, 17] for d in DAYS}
+    after = {**before, "friday": [True, 9, 12]}
+    text = plain(
+        render.diff_html(
+            {"name": ("A", "B"), "schedule": (before, after)}, title="Changes:", empty="none"
+        )
+    )
+    assert "Name: A → B" in text and "Schedule: Fri 9:00–17:00 → Fri 9:00–12:00" in text
+    assert "Mon" not in text  # only the days that change
+    assert plain(render.diff_html({}, title="x", empty="Nothing")) == "Nothing"
+    needed = render.problems_html(["Give the campaign a name"], touched=False)
+    assert 'data-kind="info"' in needed and "Still needed" in plain(needed)
+    assert 'data-kind="error"' in render.problems_html(["x"])
+
+
+def test_templates_hold_no_ids_and_refuse_what_is_not_one(tmp_path: Path) -> None:
+    from alsona_nb.form._template import read_template, template_json
+
+    text = template_json(
+        {"name": "N", "campaign_id": "c1", "account_id": "a", "created_at": 1, "timezone": None}
+    )
+    assert json.loads(text) == {"alsona_template": 1, "name": "N"}
+    path = tmp_path / "t.json"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())  # a BOM, as some editors write
+    assert read_template(path) == {"name": "N"}
+    body = {"campaign": {"name": "x", "campaign_id": "c", "seats": ["s"]}}
+    assert read_template(body) == {"name": "x", "seats": ["s"]}  # a request body, id dropped
+    for bad in (b"not json", b"[]", b'{"campaign": 3}', b" " * 70_000):
+        with pytest.raises(ValueError):
+            read_template(bad)
+
+
+def test_aria_rules_name_every_handle_once() -> None:
+    from alsona_nb.form._a11y import aria_rules
+
+    rules = aria_rules(["DRAFT", "RUN"], "RUN", ["monday"], ["name", "friday"])
+    labels = [r[2] for r in rules if r[1] == "aria-label" and "noUi" in str(r[0])]
+    assert len(labels) == len(set(labels)) == 14
+    pressed = [r[2] for r in rules if r[1] == "aria-pressed"]
+    assert pressed == ["false", "true"]
+    invalid = {str(r[0]): r[2] for r in rules if r[1] == "aria-invalid"}
+    assert invalid[".alsona-name input"] == "true" and invalid[".alsona-seats input"] == "false"
+    assert invalid[".alsona-day-friday input, .alsona-hours-friday .noUi-handle"] == "true"

@@ -12,6 +12,7 @@ keystrokes inside the form and sets what assistive technology needs (``_a11y``).
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -27,12 +28,21 @@ from .._results import ResultsLog
 from . import _words as words
 from ._code import draft_code
 from ._core import FormCore
+from ._saved import placeholder_outputs
 from ._schedule import ScheduleEditor
 from ._seats import SeatPicker
 from ._template import read_template, template_json
 from ._zone import MINUTES, NO_ZONE, ZonePicker
 
-__all__ = ["MINUTES", "NO_ZONE", "CampaignForm", "ScheduleEditor", "SeatPicker", "ZonePicker"]
+__all__ = [
+    "MINUTES",
+    "NO_ZONE",
+    "CampaignForm",
+    "ScheduleEditor",
+    "SeatPicker",
+    "ZonePicker",
+    "placeholder_outputs",
+]
 
 
 class CampaignForm(FormCore):
@@ -83,6 +93,23 @@ class CampaignForm(FormCore):
         ):
             button.on_click(lambda _b, act=act: act())
         self.refresh_campaigns()
+
+    @classmethod
+    def for_app(
+        cls, client: AlsonaClient, *, journal: str | Path | None = None, **kwargs: Any
+    ) -> CampaignForm:
+        """A form for people who never see code (the Voila app): the body and code behind
+        Details, and a journal, so that after a reload "Sent from this form" still lists what
+        was sent. ``journal``: its path (default ``ALSONA_APP_JOURNAL``, else
+        ``~/.alsona_nb/app-<mode>-<account>.jsonl``). Raises ``JournalError`` when the
+        journal cannot be opened."""
+        if journal is None:
+            where = Path.home() / ".alsona_nb" / f"app-{client.mode}-{client.account_id}.jsonl"
+            journal = os.environ.get("ALSONA_APP_JOURNAL") or where
+        Path(journal).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("details", False)
+        kwargs.setdefault("page_title", "Create an Alsona campaign")
+        return cls(client, log=ResultsLog(journal), **kwargs)
 
     def load(self, draft: CampaignDraft | Mapping[str, Any]) -> None:
         """Fill the form from ``draft`` (a ``CampaignDraft`` or its dict / body form). When its

@@ -53,9 +53,10 @@ function render({ model, el }) {
   };
   // The focused control was disabled or redrawn (Create while it sends): keep focus in the form.
   const rescue = () => {
-    const active = document.activeElement;
     if (!last || (last.isConnected && !last.disabled)) return;
-    if (active && active !== document.body) return;  // it went somewhere on purpose
+    const active = document.activeElement;
+    // Still on the disabled control, or dropped to the page; anywhere else was on purpose.
+    if (active && active !== document.body && active !== last) return;
     const target = root.querySelector(model.get("focus_fallback"));
     if (target) { last = target; target.focus(); }
   };

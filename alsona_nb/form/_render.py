@@ -149,9 +149,17 @@ _FIELD_WORDS = {
 }
 
 
+def _day(value: Any) -> str:
+    """A schedule day ``[enabled, start, end]`` as "9:00–17:00" or "off"."""
+    if isinstance(value, (list, tuple)) and len(value) == 3:
+        enabled, start, end = value
+        return f"{start}:00–{end}:00" if enabled else "off"
+    return str(value)
+
+
 def _shown(value: Any) -> str:
     if isinstance(value, Mapping):  # a schedule: only the days that differ are worth reading
-        return ", ".join(f"{day[:3].capitalize()} {v}" for day, v in value.items())
+        return ", ".join(f"{str(day)[:3].capitalize()} {_day(v)}" for day, v in value.items())
     if isinstance(value, (list, tuple)):
         return ", ".join(map(str, value)) or "(none)"
     return "(none)" if value is None else str(value)

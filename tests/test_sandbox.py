@@ -21,7 +21,7 @@ import requests
 from conftest import FakeTime
 
 from alsona_nb import CampaignDraft
-from alsona_nb.sandbox import DEFAULT_SEATS, Answer, Fault, Sandbox, SandboxAdapter
+from alsona_nb.sandbox import DEFAULT_SEATS, Fault, Reply, Sandbox, SandboxAdapter
 
 ACCOUNT = "account_cd855c2bb1cc72097238"
 
@@ -591,7 +591,7 @@ def test_handle_is_a_pure_function_of_the_request(draft: CampaignDraft) -> None:
         "post", f"/rest/accounts/{ACCOUNT}/campaigns", {"x-api-key": sb.api_key}, body
     )
     status, headers, data = answer
-    assert isinstance(answer, Answer) and status == 200
+    assert isinstance(answer, Reply) and status == 200
     assert headers["Content-Type"] == "application/json"
     assert json.loads(data)["campaign"] == sb.campaigns["CAMP1"]
     listing = sb.handle(

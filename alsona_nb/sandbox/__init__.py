@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from ._actions import Delivery, FaultAction
 from ._adapter import SandboxAdapter
-from ._answer import Answer, Incoming, ReceivedRequest, UnreadableBody
+from ._answer import Incoming, ReceivedRequest, Reply, UnreadableBody
 from ._faults import Fault
 from ._sandbox import (
     DEFAULT_ACCOUNT_ID,
@@ -43,12 +43,12 @@ __all__ = [
     "KEPT_BODY_BYTES",
     "KEPT_REQUESTS",
     "MAX_BODY_BYTES",
-    "Answer",
     "Delivery",
     "Fault",
     "FaultAction",
     "Incoming",
     "ReceivedRequest",
+    "Reply",
     "Sandbox",
     "SandboxAdapter",
     "TokenBucket",

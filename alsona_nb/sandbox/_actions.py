@@ -23,7 +23,7 @@ class FaultAction(_Named):
 
 
 class Delivery(_Named):
-    """What a shell does with an ``Answer`` (its ``action``)."""
+    """What a shell does with an ``Reply`` (its ``action``)."""
 
     SEND = "send"  # send it; the connection may stay open
     CLOSE = "close"  # send it, then close: a body was refused unread or could not be read

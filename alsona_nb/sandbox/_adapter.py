@@ -20,7 +20,7 @@ from urllib3 import HTTPResponse
 from urllib3.exceptions import ProtocolError
 
 from ._actions import Delivery
-from ._answer import Answer, Incoming, Servable, reason
+from ._answer import Incoming, Reply, Servable, reason
 
 
 class SandboxAdapter(BaseAdapter):
@@ -42,7 +42,7 @@ class SandboxAdapter(BaseAdapter):
         cert: Any = None,
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        """Answer ``request``; raises ``requests.ConnectionError`` or ``ReadTimeout`` as
+        """Reply ``request``; raises ``requests.ConnectionError`` or ``ReadTimeout`` as
         the faults say."""
         url = str(request.url)
         parts = urlsplit(url)
@@ -72,7 +72,7 @@ class SandboxAdapter(BaseAdapter):
         )
 
     def _response(
-        self, request: requests.PreparedRequest, answer: Answer, sent: bytes
+        self, request: requests.PreparedRequest, answer: Reply, sent: bytes
     ) -> requests.Response:
         headers = {"X-Alsona-Sandbox": "true", **answer.headers}
         headers["Content-Length"] = str(len(answer.body))

@@ -1,5 +1,5 @@
 """The sandbox's seam: a request as it arrives (``Incoming``), what the sandbox keeps of it
-(``ReceivedRequest``) and what it answers (``Answer``, with the ``Delivery`` a shell carries
+(``ReceivedRequest``) and what it answers (``Reply``, with the ``Delivery`` a shell carries
 out), plus the JSON helpers every answer is built with."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class ReceivedRequest:
 
 
 @dataclass
-class Answer:
+class Reply:
     """One answer. It unpacks as ``status, headers, body = answer``.
 
     ``action`` says what the shell does with it (send it, send it and close, drop the
@@ -88,25 +88,25 @@ class Servable(Protocol):
 
     body_read_timeout: float
 
-    def serve(self, request: Incoming) -> Answer:
-        """Answer one request, never raising for what a client sends."""
+    def serve(self, request: Incoming) -> Reply:
+        """Reply one request, never raising for what a client sends."""
         ...  # pragma: no cover
 
 
 SANDBOX_HEADERS = {"Content-Type": "application/json", "X-Alsona-Sandbox": "true"}
 
 
-def json_answer(status: int, data: Any, headers: Mapping[str, str] | None = None) -> Answer:
+def json_answer(status: int, data: Any, headers: Mapping[str, str] | None = None) -> Reply:
     """A JSON answer with the sandbox's usual headers."""
-    return Answer(status, {**SANDBOX_HEADERS, **(headers or {})}, json.dumps(data).encode())
+    return Reply(status, {**SANDBOX_HEADERS, **(headers or {})}, json.dumps(data).encode())
 
 
-def error_answer(status: int, error: str, message: str) -> Answer:
+def error_answer(status: int, error: str, message: str) -> Reply:
     """An error in the ``{"error": ..., "message": ...}`` shape (create's 400 and 401)."""
     return json_answer(status, {"error": error, "message": message})
 
 
-def failure_answer(status: int, message: str, headers: Mapping[str, str] | None = None) -> Answer:
+def failure_answer(status: int, message: str, headers: Mapping[str, str] | None = None) -> Reply:
     """An error in the ``{"success": false, "message": ...}`` shape (404, 405, refusals)."""
     return json_answer(status, {"success": False, "message": message}, headers)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ._actions import FaultAction
-from ._answer import SANDBOX_HEADERS, Answer
+from ._answer import SANDBOX_HEADERS, Reply
 
 _POST = ("POST",)
 
@@ -174,14 +174,14 @@ class Fault:
         """The same fault, waiting for other HTTP methods: ``Fault.error(500).on("GET")``."""
         return replace(self, methods=tuple(m.upper() for m in methods))
 
-    def answer(self) -> Answer:
+    def answer(self) -> Reply:
         """The answer an ``ANSWER`` fault sends."""
         body = self.body
         if body is None:
             data = {"error": f"http_{self.status}", "message": f"scripted fault {self.status}"}
             body = json.dumps(data).encode()
         headers = {**SANDBOX_HEADERS, "Content-Type": self.content_type, **self.headers}
-        return Answer(self.status, headers, body)
+        return Reply(self.status, headers, body)
 
 
 class FaultQueue:

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import ValidationError
 
 from .._models import CampaignDraft, describe_errors
-from ._answer import Answer, error_answer, failure_answer, json_answer, parse_json
+from ._answer import Reply, error_answer, failure_answer, json_answer, parse_json
 from ._store import CampaignStore
 
 _ALLOWED = {
@@ -67,7 +67,7 @@ def parse_target(path: str) -> Target | None:
     return Target(segments[3], segments[4], item, query)
 
 
-def check(method: str, path: str, accounts: Collection[str]) -> Target | Answer:
+def check(method: str, path: str, accounts: Collection[str]) -> Target | Reply:
     """What ``path`` names, or the refusal for a request no body could make servable: no
     route, an account the key does not reach, a method the route does not allow."""
     target = parse_target(path)
@@ -90,7 +90,7 @@ def respond(
     store: CampaignStore,
     seats: Mapping[str, str],
     page_size: int,
-) -> Answer:
+) -> Reply:
     """Carry out a request that ``check`` let through."""
     account, item = target.account, target.item
     if target.kind == "seats":
@@ -116,12 +116,12 @@ def respond(
     return json_answer(200, {"success": True, "campaign": found})
 
 
-def create(store: CampaignStore, account_id: str, raw: bytes) -> Answer:
+def create(store: CampaignStore, account_id: str, raw: bytes) -> Reply:
     """Validate a create body with the client's own model and store the campaign; 400 for
     a body that is not a valid campaign, lacks ``account_id`` or ``created_at``, names
     another account than the path, or names an id that is taken."""
     draft = _draft(raw, required=("account_id", "created_at"), forbidden=())
-    if isinstance(draft, Answer):
+    if isinstance(draft, Reply):
         return draft
     if draft.account_id != account_id:
         return _wrong_account(draft)
@@ -137,7 +137,7 @@ def create(store: CampaignStore, account_id: str, raw: bytes) -> Answer:
     return json_answer(200, {"success": True, "campaign": stored})
 
 
-def replace(store: CampaignStore, account_id: str, campaign_id: str, raw: bytes) -> Answer:
+def replace(store: CampaignStore, account_id: str, campaign_id: str, raw: bytes) -> Reply:
     """A full replace: validate the body as a create's, keep the campaign's id, creation
     time, priority and ``wait_until``; 400 for a body with ``campaign_id`` or
     ``created_at`` or another account than the path, 404 (before the body is parsed) when
@@ -145,7 +145,7 @@ def replace(store: CampaignStore, account_id: str, campaign_id: str, raw: bytes)
     if not store.exists(account_id, campaign_id):
         return _no_campaign(campaign_id)
     draft = _draft(raw, required=("account_id",), forbidden=_NOT_IN_AN_UPDATE)
-    if isinstance(draft, Answer):
+    if isinstance(draft, Reply):
         return draft
     if draft.account_id != account_id:
         return _wrong_account(draft)
@@ -157,7 +157,7 @@ def replace(store: CampaignStore, account_id: str, campaign_id: str, raw: bytes)
 
 def _draft(
     raw: bytes, *, required: tuple[str, ...], forbidden: tuple[str, ...]
-) -> CampaignDraft | Answer:
+) -> CampaignDraft | Reply:
     """The body's campaign as a validated draft, or the 400 that refuses it."""
     try:
         data = parse_json(raw)
@@ -188,18 +188,18 @@ def _fields(draft: CampaignDraft, *, exclude: tuple[str, ...]) -> dict[str, Any]
     return fields
 
 
-def _wrong_account(draft: CampaignDraft) -> Answer:
+def _wrong_account(draft: CampaignDraft) -> Reply:
     message = f"account_id {draft.account_id!r} does not match the path"
     return error_answer(400, "invalid_campaign", message)
 
 
-def _no_campaign(campaign_id: str) -> Answer:
+def _no_campaign(campaign_id: str) -> Reply:
     return failure_answer(404, f"campaign {campaign_id!r} not found")
 
 
 def _page(
     rows: list[dict[str, Any]], id_field: str, name: str, query: dict[str, list[str]], size: int
-) -> Answer:
+) -> Reply:
     """One page of ``rows``; ``last_key`` (a JSON string naming the last id on the page)
     leads to the next page, ``null`` on the last one."""
     size = max(1, size)

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from ._actions import Delivery, FaultAction
 from ._adapter import SandboxAdapter
 from ._answer import (
-    Answer,
     Incoming,
     ReceivedRequest,
+    Reply,
     UnreadableBody,
     error_answer,
     failure_answer,
@@ -29,7 +29,7 @@ from ._faults import Fault, FaultQueue
 from ._routes import Target, check, respond
 from ._server import BODY_READ_TIMEOUT, HttpServer, start_server
 from ._store import CampaignStore
-from ._throttle import TokenBucket, retry_after
+from ._throttle import TokenBucket, retry_after_header
 
 if TYPE_CHECKING:  # pragma: no cover
     from requests import Session
@@ -248,7 +248,7 @@ class Sandbox:
             return f"http://127.0.0.1:{self._reserved.getsockname()[1]}"
 
     def mount(self, session: Session) -> str:
-        """Answer ``session``'s requests to ``in_process_url`` in process, with no socket;
+        """Reply ``session``'s requests to ``in_process_url`` in process, with no socket;
         returns that URL."""
         base = self.in_process_url
         session.mount(base + "/", SandboxAdapter(self))
@@ -315,8 +315,8 @@ class Sandbox:
 
     # -- the API ----------------------------------------------------------------------
 
-    def serve(self, request: Incoming) -> Answer:
-        """Answer one request as a shell should deliver it (``answer.action``); never
+    def serve(self, request: Incoming) -> Reply:
+        """Reply one request as a shell should deliver it (``answer.action``); never
         raises for what a client sends.
 
         In order: the latency wait; the key (a request without a valid key is refused
@@ -330,7 +330,7 @@ class Sandbox:
         if self.latency and wait(self.latency):
             return _gone()
         admitted = self._admit(request)
-        if isinstance(admitted, Answer):
+        if isinstance(admitted, Reply):
             return admitted
         fault = self._faults.next_for(admitted.record.method)
         if fault is None:
@@ -346,16 +346,16 @@ class Sandbox:
             return self._finish(admitted, fault.answer())
         return self._finish(admitted, _lost(fault.action, applied))
 
-    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
-        """Answer one request at once, with no latency and no faults: the key, the route,
+    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        """Reply one request at once, with no latency and no faults: the key, the route,
         the throttle, as ``serve`` checks them. ``path`` may carry a query; ``headers``
         are matched case-insensitively. The request is recorded and counted."""
         admitted = self._admit(Incoming(method, path, headers, body))
-        if isinstance(admitted, Answer):
+        if isinstance(admitted, Reply):
             return admitted
         return self._finish(admitted, self._respond(admitted))
 
-    def _admit(self, request: Incoming) -> _Admitted | Answer:
+    def _admit(self, request: Incoming) -> _Admitted | Reply:
         """Record and count the request, check the key, then the method and path, then read
         the body: what the route needs, or the refusal (``Delivery.CLOSE`` when a body it
         was offered is left unread)."""
@@ -378,7 +378,7 @@ class Sandbox:
             refused.action = Delivery.CLOSE
             return self._deliver(record, generation, refused)
         checked = check(method, request.path, self.accounts)
-        if isinstance(checked, Answer):
+        if isinstance(checked, Reply):
             if not isinstance(request.body, bytes):
                 checked.action = Delivery.CLOSE
             return self._deliver(record, generation, checked)
@@ -393,14 +393,14 @@ class Sandbox:
             record.body = json_or_none(body)
         return _Admitted(record, generation, checked, body)
 
-    def _respond(self, admitted: _Admitted) -> Answer:
+    def _respond(self, admitted: _Admitted) -> Reply:
         """The throttle, then the route."""
         with self._lock:
             wait = self._bucket.take() if self._bucket is not None else 0.0
             if wait:
                 self.throttled += 1
         if wait:
-            headers = {"Retry-After": retry_after(wait)}
+            headers = {"Retry-After": retry_after_header(wait)}
             return json_answer(429, {"message": "Too Many Requests"}, headers)
         return respond(
             admitted.record.method,
@@ -411,11 +411,11 @@ class Sandbox:
             page_size=self.page_size,
         )
 
-    def _finish(self, admitted: _Admitted, answer: Answer) -> Answer:
+    def _finish(self, admitted: _Admitted, answer: Reply) -> Reply:
         """``_deliver`` for an admitted request."""
         return self._deliver(admitted.record, admitted.generation, answer)
 
-    def _deliver(self, record: ReceivedRequest, generation: int, answer: Answer) -> Answer:
+    def _deliver(self, record: ReceivedRequest, generation: int, answer: Reply) -> Reply:
         """Count the status the client is sent (none for a lost answer) and hand the answer
         on with its record; a request from before a reset leaves no trace."""
         status = answer.status if answer.action in (Delivery.SEND, Delivery.CLOSE) else None
@@ -454,15 +454,15 @@ class _Admitted:
     body: bytes
 
 
-def _gone() -> Answer:
+def _gone() -> Reply:
     """No answer: the client stopped waiting, or the sandbox stopped or reset."""
-    return Answer(0, {}, b"", action=Delivery.GONE)
+    return Reply(0, {}, b"", action=Delivery.GONE)
 
 
-def _lost(action: FaultAction, answer: Answer | None) -> Answer:
+def _lost(action: FaultAction, answer: Reply | None) -> Reply:
     """A dropped or cut answer: for a cut, the head of a 200 and the body to send half of
     (the answer that was lost, or the start of a success when nothing was carried out)."""
     if action is FaultAction.DROP:
-        return Answer(0, {}, b"", action=Delivery.DROP)
+        return Reply(0, {}, b"", action=Delivery.DROP)
     body = answer.body if answer is not None else _CUT_STAND_IN
-    return Answer(200, {"Content-Type": "application/json"}, body, action=Delivery.CUT)
+    return Reply(200, {"Content-Type": "application/json"}, body, action=Delivery.CUT)

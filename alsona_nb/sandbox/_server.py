@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ._actions import Delivery
-from ._answer import Answer, BodyReader, Incoming, Servable, UnreadableBody, reason
+from ._answer import BodyReader, Incoming, Reply, Servable, UnreadableBody, reason
 
 MAX_BODY_BYTES = 1 << 20  # larger bodies are refused (413) without being read
 BODY_READ_TIMEOUT = 2.0  # seconds a client may take to send the body it announced
@@ -144,7 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._unread = 0
         return data
 
-    def _send(self, answer: Answer, *, close: bool = False) -> None:
+    def _send(self, answer: Reply, *, close: bool = False) -> None:
         self.send_response(answer.status, reason(answer.status))
         headers = {"X-Alsona-Sandbox": "true", **answer.headers}
         for name, value in headers.items():
@@ -179,7 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
                     left -= len(chunk)
         self._hang_up()
 
-    def _cut(self, answer: Answer) -> None:
+    def _cut(self, answer: Reply) -> None:
         """The head of the answer and half its body, then the connection closes."""
         body = answer.body
         head = f"HTTP/1.1 {answer.status} {reason(answer.status)}\r\n"

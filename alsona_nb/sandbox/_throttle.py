@@ -36,6 +36,6 @@ class TokenBucket:
         return (1.0 - self._tokens) / self.rate
 
 
-def retry_after(wait: float) -> str:
+def retry_after_header(wait: float) -> str:
     """``Retry-After`` as RFC 9110 delay-seconds: a whole number, at least 1."""
     return str(max(1, math.ceil(wait)))

@@ -112,6 +112,7 @@ class AlsonaClient:
         self.mode = mode
         self.timeout = float(timeout)
         self.mint_ids = mint_ids
+        self._ids_ignored = False  # the server answered a create with another id than sent
         self.log = log
         self.retry_policy = RetryPolicy(max_retries=max_retries, max_wait=max_retry_wait)
         self._caller = Caller(transport, self.retry_policy, clock=clock, sleep=sleep, rng=rng)
@@ -293,10 +294,16 @@ class AlsonaClient:
                 return self._performer.delete(prepared)
             assert isinstance(prepared, PreparedCreate)
             result = self._performer.create(
-                prepared, may_exist=may_exist, on_try=on_try, retry_throttled=retry_throttled
+                prepared,
+                may_exist=may_exist,
+                on_try=on_try,
+                retry_throttled=retry_throttled,
+                ids_honoured=not self._ids_ignored,
             )
             if result.ids_ignored:
-                self.mint_ids = False  # no retry of an unknown outcome can be made safe now
+                # no retry of an unknown outcome can be made safe now, even for drafts
+                # already prepared with an id
+                self.mint_ids, self._ids_ignored = False, True
             return result
         except Exception as exc:  # a last guard: attempt() must never raise
             return Result(

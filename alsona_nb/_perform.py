@@ -58,25 +58,30 @@ class Performer:
         may_exist: bool = False,
         on_try: TryObserver | None = None,
         retry_throttled: bool = True,
+        ids_honoured: bool = True,
     ) -> Result:
-        """Create once; ``may_exist``: an earlier call may already have created it."""
+        """Create once; ``may_exist``: an earlier call may already have created it;
+        ``ids_honoured=False``: the server was seen ignoring client ids, so the id sent
+        cannot make a retry safe nor be asked about."""
         cid = prepared.campaign_id
-        request = Request("POST", prepared.url, prepared.body, repeatable=cid is not None)
+        own = cid is not None and ids_honoured
+        request = Request("POST", prepared.url, prepared.body, repeatable=own)
         sent = self.caller.send(
             request,
             read_campaign,
             on_try=on_try,
             retry_throttled=retry_throttled,
-            unknown=may_exist and cid is not None,
+            unknown=may_exist and own,
         )
         if sent.done:
             return self._created(prepared, sent)
         if not sent.unknown:
             return self._failed(sent)
-        if cid is None:
+        if not own or cid is None:
+            chose = "chose its id" if cid is None else "ignores the ids this client sends"
             return self._failed(
                 sent,
-                "; the campaign may or may not have been created (the server chose its id, so "
+                f"; the campaign may or may not have been created (the server {chose}, so "
                 "it cannot be asked): check in Alsona before creating it again",
                 maybe=True,
             )

@@ -208,8 +208,11 @@ def _from_results(
     records = [_plain(r) for r in frame.to_dict("records")]
     by_id: dict[str, int] = {}
     items: list[BatchItem] = []
-    held = 0
+    held = skipped = 0
     for number, row in enumerate(records):
+        if row.get("action") not in (None, "create"):
+            skipped += not row.get("ok")
+            continue  # an update or a delete: its body is no create, never sent as one
         label = labels[number] if labels is not None else len(items)
         row["input_row"] = label
         cid = row.get("campaign_id")
@@ -246,6 +249,12 @@ def _from_results(
             f"{held} row(s) may have created their campaign (the answer was lost) and have no "
             "id of their own to ask the server about, so they were not sent again; check them "
             "in Alsona, then pass retry_unknown=True to send them anyway."
+        )
+    if skipped:
+        notify(
+            f"{skipped} update or delete row(s) that did not succeed were not sent again: "
+            "create_campaigns only creates; send them with client.update_campaign or "
+            "client.delete_campaign."
         )
     return items
 

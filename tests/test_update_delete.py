@@ -7,6 +7,7 @@ ids the client chooses."""
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from alsona_nb import (
     ResultsLog,
     Sandbox,
     WeeklySchedule,
+    create_campaigns,
 )
 from alsona_nb.sandbox import Fault
 from tests.conftest import FakeTime
@@ -500,3 +502,32 @@ def test_a_create_answered_with_another_id_warns_and_stops_minting(
     assert row["campaign_id"] == server_id
     assert server_id in (row["settled"] or "")
     assert client.prepare(draft).campaign_id is None  # no id minted any more
+
+
+def test_a_journal_with_updates_and_deletes_fed_to_bulk_never_sends_them_as_creates(
+    asking: AlsonaClient, sandbox: Sandbox, draft: CampaignDraft, tmp_path: Path
+) -> None:
+    path = tmp_path / "journal.jsonl"
+    first = create_campaigns(asking, [draft, draft.model_copy(update={"name": "second"})],
+                             log=ResultsLog(path), progress=False)  # fmt: skip
+    kept, gone = first["campaign_id"]
+    renamed = asking.prepare_update(kept, name="renamed")
+    sandbox.inject(Fault.error(400).on("PUT"))  # refused: the update failed
+    assert not asking.attempt(renamed, log=ResultsLog(path)).ok
+    sandbox.inject(Fault.error(400).on("DELETE"))
+    assert not asking.attempt(asking.prepare_delete(gone), log=ResultsLog(path)).ok
+    fixes = tmp_path / "fixes.jsonl"
+    sandbox.inject(Fault.error(400).on("PUT"))
+    assert not asking.attempt(asking.prepare_update(kept, name="other"), log=ResultsLog(fixes)).ok
+    posts = sandbox.counts["POST"]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AlsonaWarning)
+        resumed = create_campaigns(asking, path, progress=False)
+        only_updates = create_campaigns(asking, fixes, progress=False)
+
+    assert sandbox.counts["POST"] == posts  # nothing created again, no update sent as a create
+    assert sandbox.counts["PUT"] == 2 and sandbox.counts["DELETE"] == 1
+    assert resumed["ok"].all() and resumed["campaign_id"].tolist() == [kept, gone]
+    assert not (only_updates["action"] == "create").any() or only_updates.empty
+    assert sorted(c["name"] for c in sandbox.campaigns.values()) == [draft.name, "second"]

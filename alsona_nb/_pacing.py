@@ -24,7 +24,14 @@ mode do: additive increase, multiplicative decrease.
 * **Concurrency.** Answers far slower than the fastest seen halve the requests allowed in
   flight; while requests wait for a slot, fine answers add one per round, up to
   ``max_workers``.
-* ``max_rate`` (requests per second) caps the rate from the start, for a known limit.
+* ``max_rate`` (requests per second) says the limit when it is known: requests are spaced
+  at ``1 - margin`` of it from the start (arrival jitter at exactly the limit draws
+  refusals), a refusal does not cut the rate (the limit is known; the refused request
+  just waits its ``Retry-After``), and ``max_burst`` lets that many leave at once first.
+* A ``503`` with ``Retry-After: 0`` asks for nothing but a new try: it is not taken as a
+  sign of the rate. No wait is ever longer than ``LONGEST_WAIT`` (an hour), whatever the
+  server asks; ``refused_too_long`` tells the caller a refusal asked for longer, so that
+  its row can be reported as not sent.
 
 Everything is deterministic: the clock, ``sleep`` and the jitter come in as arguments, so
 tests run it on a fake clock and assert the waits it recorded.
@@ -40,7 +47,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Pacer", "Ticket"]
+from ._retry import LONGEST_WAIT
+
+__all__ = ["LONGEST_WAIT", "Pacer", "Ticket"]
 
 #: Statuses that mean "too fast": the gateway refused before doing anything.
 THROTTLED = (429, 503)
@@ -64,8 +73,9 @@ class Pacer:
 
     ``rate`` is the current spacing in requests per second (``None``: not spaced yet),
     ``limit`` the requests allowed in flight, ``pause_reason`` why new requests wait, if
-    they do. ``waits`` records every wait handed to ``sleep``. Raises ``ValueError`` for a
-    ``max_workers`` below 1 or a ``max_rate`` that is not positive.
+    they do. ``waits`` records every wait handed to ``sleep``; ``too_long`` counts refusals
+    that asked for more than ``LONGEST_WAIT``. Raises ``ValueError`` for a ``max_workers``
+    below 1, a ``max_rate`` that is not positive, or a ``max_burst`` below 1.
     """
 
     def __init__(
@@ -73,6 +83,8 @@ class Pacer:
         max_workers: int = 8,
         max_rate: float | None = None,
         *,
+        max_burst: int | None = None,
+        margin: float = 0.03,
         beta: float = 0.9,
         increase: float = 0.05,
         window: float = 0.5,
@@ -88,12 +100,20 @@ class Pacer:
             raise ValueError(
                 f"max_workers must be a whole number of at least 1, got {max_workers!r}"
             )
-        if max_rate is not None and (isinstance(max_rate, bool) or not max_rate > 0):
+        if max_rate is not None and (
+            isinstance(max_rate, bool) or not max_rate > 0 or not math.isfinite(max_rate)
+        ):
             raise ValueError(
                 f"max_rate must be a positive number of requests per second, got {max_rate!r}"
             )
+        if max_burst is not None and (
+            isinstance(max_burst, bool) or not isinstance(max_burst, int) or max_burst < 1
+        ):
+            raise ValueError(f"max_burst must be a whole number of at least 1, got {max_burst!r}")
         self.max_workers = max_workers
         self.max_rate = float(max_rate) if max_rate is not None else None
+        self.max_burst = max_burst if max_rate is not None else None
+        self.margin = margin
         self.beta = beta
         self.increase = increase
         self.window = window
@@ -103,7 +123,10 @@ class Pacer:
         self.long_pause = long_pause
         self._clock, self._sleep, self._rng = clock, sleep, rng
         self._cond = threading.Condition()
-        self.rate: float | None = self.max_rate
+        self.rate: float | None = (
+            self.max_rate * (1.0 - margin) if self.max_rate is not None else None
+        )
+        self._allowance = float((self.max_burst or 1) - 1)  # the known burst, left to spend
         self.limit = float(max_workers)
         self.in_flight = 0
         self._next = -math.inf  # when the next request may leave (the pacer's token bucket)
@@ -118,6 +141,7 @@ class Pacer:
         self.waits: list[float] = []
         self.throttled = 0
         self.answers = 0
+        self.too_long = 0
 
     # -- the two calls around each request -------------------------------------------------
 
@@ -132,6 +156,16 @@ class Pacer:
         if ticket.waited > 0:
             self._sleep(ticket.waited)
         return ticket
+
+    def try_acquire(self) -> Ticket | None:
+        """Like ``acquire`` but never blocks nor sleeps: ``None`` when no slot is free, else
+        a ticket whose request may leave at ``ticket.sent_at`` (``release`` it after)."""
+        with self._cond:
+            if self.in_flight >= max(1, int(self.limit)):
+                self._starved = True
+                return None
+            self.in_flight += 1
+            return self._reserve(self._clock())
 
     def observe(
         self,
@@ -150,17 +184,24 @@ class Pacer:
         """How long a refused request waits before it is sent again: its short
         ``Retry-After`` (a long one already holds every request), else one spacing step."""
         if retry_after is not None and retry_after < self.long_pause:
-            return retry_after
+            return max(0.0, retry_after)
         with self._cond:
-            return 1.0 / self.rate if self.rate else 0.0
+            return min(1.0 / self.rate, LONGEST_WAIT) if self.rate else 0.0
+
+    @staticmethod
+    def refused_too_long(retry_after: float | None) -> bool:
+        """Whether a refusal asked for a wait longer than ``LONGEST_WAIT`` (the pacer waits
+        at most that): its row is better reported as not sent than waited for."""
+        return retry_after is not None and retry_after > LONGEST_WAIT
 
     def now(self) -> float:
         """The pacer's clock."""
         return self._clock()
 
     def wait_until(self, moment: float) -> None:
-        """Sleep (the pacer's sleep) until ``moment`` on the pacer's clock."""
-        wait = moment - self._clock()
+        """Sleep (the pacer's sleep) until ``moment`` on the pacer's clock, at most
+        ``LONGEST_WAIT``."""
+        wait = min(moment - self._clock(), LONGEST_WAIT)
         if wait > 0:
             with self._cond:
                 self.waits.append(wait)
@@ -189,7 +230,9 @@ class Pacer:
         if self._started is None:
             self._started = now
         at = max(now, self.paused_until, self._next)
-        if self.rate is not None:
+        if self.rate is not None and self._allowance >= 1.0 and at <= now:
+            self._allowance -= 1.0  # the known burst: leave at once
+        elif self.rate is not None:
             self._next = at + 1.0 / self.rate
         wait = at - now
         if wait > 0:
@@ -207,7 +250,16 @@ class Pacer:
         self.answers += 1
         if status in THROTTLED:
             self.throttled += 1
-            if ticket.reserved_at > self._last_cut:  # once per round trip, as TCP does
+            if retry_after is not None and retry_after > LONGEST_WAIT:
+                self.too_long += 1
+                retry_after = LONGEST_WAIT
+            if status == 503 and retry_after == 0:  # "try again now" is not a rate
+                self.pause_reason = f"{status} {_REASONS[status]}"
+                return
+            # a known limit is not cut for a refusal (arrival jitter, not a lower limit)
+            if (
+                self.max_rate is None and ticket.reserved_at > self._last_cut
+            ):  # once per round trip, as TCP does
                 if self.rate is None:  # unpaced until now: what was accepted gives a scale
                     self.rate = self._measured(now)
                 else:
@@ -223,7 +275,7 @@ class Pacer:
                 f", Retry-After {hold:g} s" if hold is not None else ""
             )
             if hold is not None and hold >= self.long_pause:
-                until = now + hold * (1.0 + 0.1 * self._rng())
+                until = now + min(hold * (1.0 + 0.1 * self._rng()), LONGEST_WAIT)
                 self.paused_until = max(self.paused_until, until)
                 # fewer at once, too: every request held meanwhile leaves when it ends
                 self.limit = max(1.0, self.limit / 2)
@@ -246,7 +298,7 @@ class Pacer:
             else:  # additive increase: ``increase`` x the measured rate, per second
                 self.rate += self.increase * self._ssthresh / self.rate
             if self.max_rate is not None:
-                self.rate = min(self.rate, self.max_rate)
+                self.rate = min(self.rate, self.max_rate * (1.0 - self.margin))
 
     def _measured(self, now: float) -> float:
         """Answers accepted per second over the last ``window`` seconds (or since the first

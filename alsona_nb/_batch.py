@@ -71,6 +71,7 @@ def create_campaigns(
     *,
     max_workers: int = 8,
     max_rate: float | None = None,
+    max_burst: int | None = None,
     progress: bool = True,
     log: AttemptSink | None = None,
     dry_run: bool = False,
@@ -94,7 +95,8 @@ def create_campaigns(
     ``skip_invalid=True`` (those rows come back "not sent"). With a journal, the whole batch
     is journalled before the first request. Up to ``max_workers`` requests run at once,
     paced from the answers (429/503, ``Retry-After``, latency) or capped at ``max_rate``
-    requests a second when the limit is known; a row still refused after the client's
+    requests a second when the limit is known (``max_burst``: the burst it allows, sent at
+    once at the start); a row still refused after the client's
     retries goes round again (nothing was created). ``dry_run=True`` prepares and returns
     the rows without sending. Ctrl-C stops the batch: requests in flight finish, the rest
     come back "not sent" (``BatchInterruptedError`` if a second Ctrl-C left one in flight);
@@ -106,7 +108,7 @@ def create_campaigns(
     cannot read, ``InvalidRowsError``, ``JournalError`` when the batch cannot be journalled.
     """
     if pacer is None:
-        pacer = Pacer(max_workers, max_rate)  # checks both options
+        pacer = Pacer(max_workers, max_rate, max_burst=max_burst)  # checks the options
     if isinstance(drafts, (ResultsLog, str, os.PathLike)):
         journal = drafts if isinstance(drafts, ResultsLog) else _journal(drafts)
         items = _from_results(client, client.reconcile(journal), retry_unknown, journal)
@@ -377,10 +379,15 @@ class _Run:
                     continue
                 in_flight -= 1
                 index = owner[future]
-                if self._refused(future) and rounds[index] < _ROUNDS:
+                told = self._told.get(index)
+                if (
+                    self._refused(future)
+                    and rounds[index] < _ROUNDS
+                    and not Pacer.refused_too_long(told)  # over an hour: report, do not wait
+                ):
                     # refused before anything was done: nothing was created, so the row goes
                     # round again after its Retry-After, at the pace learned meanwhile
-                    due = self.pacer.now() + self.pacer.resend_delay(self._told.get(index))
+                    due = self.pacer.now() + self.pacer.resend_delay(told)
                     heapq.heappush(later, (due, index))
                     continue
                 self._finish(future, index, bar)

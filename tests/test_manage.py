@@ -243,11 +243,13 @@ def as_csv(tmp_path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
-@pytest.fixture(params=["csv", "frame"])
+@pytest.fixture(params=["csv", "frame-nan", "frame-blank"])
 def source(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    """Turns sheet rows into a CSV path or a DataFrame."""
+    """Turns sheet rows into a CSV path or a DataFrame (empty cells NaN, or blank text)."""
     if request.param == "csv":
         return lambda rows: as_csv(tmp_path, rows)
+    if request.param == "frame-nan":
+        return lambda rows: pd.DataFrame(rows, columns=COLUMNS)
     return lambda rows: pd.DataFrame(rows, columns=COLUMNS).fillna("")
 
 
@@ -375,3 +377,27 @@ def test_a_plan_from_drafts_and_from_a_zone_column(client: AlsonaClient, sandbox
     # the sandbox never receives a zone: it is kept beside the campaign
     assert all("zone" not in (r.body or {}).get("campaign", {}) for r in sandbox.requests)
     assert json.loads(json.dumps(plan.frame["changes"].tolist()))  # plain words
+
+
+def test_drift_of_a_campaign_in_another_account_is_read_and_fixed_there(
+    fake_time: FakeTime, tmp_path: Path
+) -> None:
+    other = "account_0b0b0b0b0b0b0b0b0b0b"
+    path = tmp_path / "made.jsonl"
+    with (
+        Sandbox(accounts=[other]) as sb,
+        sb.client(clock=fake_time.clock, sleep=fake_time.sleep) as client,
+    ):
+        made = client.create_campaign(
+            zoned("Europe/Paris", WINTER, account_id=other), log=ResultsLog(path)
+        )
+        (row,) = zone_drift(client, path, on=SUMMER).to_dict("records")
+        assert (row["account_id"], row["drift_minutes"]) == (other, -60)
+        fixed = fix_zone_drift(client, zone_drift(client, path, on=SUMMER))
+        assert fixed["ok"].all()
+        assert sb.campaigns_of(other)[made.campaign_id]["timezone"] == 120
+        assert sb.campaigns_of(sb.account_id) == {}
+        paths = [
+            r.path for r in sb.requests if r.method in ("PUT", "GET") and "/campaigns/" in r.path
+        ]
+        assert paths and all(f"/accounts/{other}/" in p for p in paths)

@@ -531,3 +531,41 @@ def test_a_journal_with_updates_and_deletes_fed_to_bulk_never_sends_them_as_crea
     assert resumed["ok"].all() and resumed["campaign_id"].tolist() == [kept, gone]
     assert not (only_updates["action"] == "create").any() or only_updates.empty
     assert sorted(c["name"] for c in sandbox.campaigns.values()) == [draft.name, "second"]
+
+
+def test_unknown_updates_and_deletes_in_a_journal_are_settled_by_reconcile(
+    two_accounts: Sandbox, fake_time: FakeTime, draft: CampaignDraft, tmp_path: Path
+) -> None:
+    sb = two_accounts
+    sb.reset()
+    path = tmp_path / "journal.jsonl"
+    with sb.client(
+        timeout=0.3, max_retries=0, clock=fake_time.clock, sleep=fake_time.sleep
+    ) as client:
+        theirs = client.create_campaign(draft.model_copy(update={"account_id": OTHER}))
+        ours = client.create_campaign(draft)
+        untouched = client.create_campaign(draft.model_copy(update={"name": "untouched"}))
+        renamed = client.prepare_update(theirs, name="renamed")
+        # the re-read before sending goes through; the answer is lost; asking fails
+        sb.inject(
+            Fault.stall(0).on("GET"),
+            Fault.drop(after_apply=True).on("PUT"),
+            Fault.error(500).on("GET"),
+        )
+        assert str(client.attempt(renamed, log=ResultsLog(path)).outcome) == "unknown"
+        sb.inject(Fault.drop(after_apply=True).on("DELETE"), Fault.error(500).on("GET"))
+        assert str(client.attempt(client.prepare_delete(ours), log=ResultsLog(path)).outcome) == (
+            "unknown"
+        )
+        paused = client.prepare_update(untouched, status="PAUSE")
+        sb.inject(Fault.stall(0).on("GET"), Fault.drop().on("PUT"), Fault.error(500).on("GET"))
+        assert str(client.attempt(paused, log=ResultsLog(path)).outcome) == "unknown"
+
+        settled = client.reconcile(path)
+
+    assert settled["action"].tolist() == ["update", "delete", "update"]
+    assert settled["outcome"].tolist() == ["updated", "deleted", "failed"]
+    assert settled["account_id"].tolist()[0] == OTHER
+    assert ResultsLog.read(path).to_frame()["outcome"].tolist() == ["updated", "deleted", "failed"]
+    assert sb.campaigns_of(OTHER)[theirs.campaign_id]["name"] == "renamed"
+    assert sb.campaigns_of(sb.account_id)[untouched.campaign_id]["status"] == "DRAFT"

@@ -93,7 +93,7 @@ def zone_drift(
                 "next_change": next_change(zone, day),
             }
         )
-    frame = pd.DataFrame(rows, columns=list(DRIFT_COLUMNS))
+    frame: pd.DataFrame = pd.DataFrame(rows, columns=list(DRIFT_COLUMNS))
     for col in ("timezone", "expected", "drift_minutes"):
         frame[col] = pd.to_numeric(frame[col]).astype("Int64")
     frame["next_change"] = pd.to_datetime(frame["next_change"]).dt.date
@@ -214,7 +214,9 @@ class CampaignPlan:
             }
             for s in self.steps
         ]
-        frame = pd.DataFrame(rows, columns=["row", "action", "campaign_id", "name", "changes"])
+        frame: pd.DataFrame = pd.DataFrame(
+            rows, columns=["row", "action", "campaign_id", "name", "changes"]
+        )
         for col in ("action", "campaign_id", "name", "changes"):
             frame[col] = frame[col].astype("string")
         return frame

@@ -55,7 +55,7 @@ def names(sandbox: Sandbox) -> list[str]:
 def once(sandbox: Sandbox, fake_time: FakeTime) -> Iterator[AlsonaClient]:
     """A client that never retries by itself: a lost answer is settled by asking."""
     with sandbox.client(
-        timeout=0.5, max_retries=0, clock=fake_time.clock, sleep=fake_time.sleep
+        timeout=2.0, max_retries=0, clock=fake_time.clock, sleep=fake_time.sleep
     ) as c:
         yield c
 
@@ -149,7 +149,7 @@ def test_a_lost_answer_for_another_accounts_campaign_is_settled_in_that_account(
     sb = two_accounts
     sb.reset()
     (draft,) = drafts(1)
-    with sb.client(timeout=0.5, max_retries=0, clock=fake_time.clock, sleep=fake_time.sleep) as c:
+    with sb.client(timeout=2.0, max_retries=0, clock=fake_time.clock, sleep=fake_time.sleep) as c:
         assert c.account_id != OTHER
         sb.inject(Fault.drop(after_apply=True))
         attempt = c.attempt(draft.model_copy(update={"account_id": OTHER}))
@@ -176,7 +176,7 @@ def test_a_sheets_account_column_is_settled_and_reconciled_in_that_account(
         }
     )
     path = tmp_path / "bulk.jsonl"
-    with sb.client(timeout=0.5, max_retries=0, clock=fake_time.clock, sleep=fake_time.sleep) as c:
+    with sb.client(timeout=2.0, max_retries=0, clock=fake_time.clock, sleep=fake_time.sleep) as c:
         # the first answer is lost and the server cannot be asked at once: unknown
         sb.inject(Fault.drop(after_apply=True), Fault.error(500).on("GET"))
         first = create_campaigns(c, sheet, log=ResultsLog(path), max_workers=1, progress=False)

@@ -79,7 +79,7 @@ def missing(value: Any) -> bool:
 
 @pytest.fixture
 def quiet(sandbox: Sandbox, fake_time: FakeTime) -> Iterator[AlsonaClient]:
-    with sandbox.client(timeout=0.3, clock=fake_time.clock, sleep=fake_time.sleep) as c:
+    with sandbox.client(timeout=2.0, clock=fake_time.clock, sleep=fake_time.sleep) as c:
         yield c
 
 

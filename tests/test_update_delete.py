@@ -34,6 +34,9 @@ from tests.conftest import FakeTime
 
 OTHER = "account_0b0b0b0b0b0b0b0b0b0b"
 SEAT_B = "seat_1f0c9a7e2b4d8c3a5e61"
+# A try gives up after TIMEOUT seconds (real time: generous on a loaded machine); a stall
+# of STALL seconds is an answer that never comes in time.
+TIMEOUT, STALL = 1.0, 1.5
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -155,7 +158,7 @@ LOST_PUT = [
     pytest.param(Fault.error(500, after_apply=True), id="500-after-apply"),
     pytest.param(Fault.html(502, after_apply=True), id="502-html-after-apply"),
     pytest.param(Fault.error(504, after_apply=True), id="504-after-apply"),
-    pytest.param(Fault.stall(0.6, after_apply=True), id="stall-past-timeout-after-apply"),
+    pytest.param(Fault.stall(STALL, after_apply=True), id="stall-past-timeout-after-apply"),
     pytest.param(Fault.drop(), id="drop-before-apply"),
     pytest.param(Fault.error(503), id="503-before-apply"),
 ]
@@ -163,8 +166,8 @@ LOST_PUT = [
 
 @pytest.fixture
 def quick(sandbox: Sandbox, fake_time: FakeTime) -> Iterator[AlsonaClient]:
-    """A client whose tries give up after 0.3 s (a stall past it is a lost answer)."""
-    with sandbox.client(timeout=0.3, clock=fake_time.clock, sleep=fake_time.sleep) as c:
+    """A client whose tries give up after TIMEOUT (a stall past it is a lost answer)."""
+    with sandbox.client(timeout=TIMEOUT, clock=fake_time.clock, sleep=fake_time.sleep) as c:
         yield c
 
 
@@ -172,7 +175,7 @@ def quick(sandbox: Sandbox, fake_time: FakeTime) -> Iterator[AlsonaClient]:
 def asking(sandbox: Sandbox, fake_time: FakeTime) -> Iterator[AlsonaClient]:
     """A client that never retries: a lost answer can only be settled by asking."""
     with sandbox.client(
-        timeout=0.3, max_retries=0, clock=fake_time.clock, sleep=fake_time.sleep
+        timeout=TIMEOUT, max_retries=0, clock=fake_time.clock, sleep=fake_time.sleep
     ) as c:
         yield c
 
@@ -294,7 +297,7 @@ LOST_DELETE = [
     pytest.param(Fault.error(500, after_apply=True), id="500-after-apply"),
     pytest.param(Fault.html(502, after_apply=True), id="502-html-after-apply"),
     pytest.param(Fault.error(504, after_apply=True), id="504-after-apply"),
-    pytest.param(Fault.stall(0.6, after_apply=True), id="stall-past-timeout-after-apply"),
+    pytest.param(Fault.stall(STALL, after_apply=True), id="stall-past-timeout-after-apply"),
 ]
 
 
@@ -314,7 +317,7 @@ def test_a_delete_whose_answer_is_lost_is_reported_deleted(
     sandbox: Sandbox, fake_time: FakeTime, draft: CampaignDraft, fault: Fault, retries: int
 ) -> None:
     with sandbox.client(
-        timeout=0.3, max_retries=retries, clock=fake_time.clock, sleep=fake_time.sleep
+        timeout=TIMEOUT, max_retries=retries, clock=fake_time.clock, sleep=fake_time.sleep
     ) as client:
         keep = made(client, draft, name="keep")
         gone = made(client, draft)
@@ -381,7 +384,7 @@ def test_every_call_goes_to_the_account_of_the_campaign(
 ) -> None:
     sb = two_accounts
     sb.reset()
-    with sb.client(timeout=0.3, clock=fake_time.clock, sleep=fake_time.sleep) as client:
+    with sb.client(timeout=TIMEOUT, clock=fake_time.clock, sleep=fake_time.sleep) as client:
         assert client.account_id != OTHER
         created = client.create_campaign(draft.model_copy(update={"account_id": OTHER}))
         assert list(sb.campaigns_of(OTHER)) == [created.campaign_id]
@@ -415,7 +418,7 @@ def test_an_update_settled_after_a_lost_answer_asks_in_the_campaigns_account(
     sb = two_accounts
     sb.reset()
     with sb.client(
-        timeout=0.3, max_retries=0, clock=fake_time.clock, sleep=fake_time.sleep
+        timeout=TIMEOUT, max_retries=0, clock=fake_time.clock, sleep=fake_time.sleep
     ) as client:
         created = client.create_campaign(draft.model_copy(update={"account_id": OTHER}))
         sb.inject(Fault.cut(after_apply=True).on("PUT"))
@@ -540,7 +543,7 @@ def test_unknown_updates_and_deletes_in_a_journal_are_settled_by_reconcile(
     sb.reset()
     path = tmp_path / "journal.jsonl"
     with sb.client(
-        timeout=0.3, max_retries=0, clock=fake_time.clock, sleep=fake_time.sleep
+        timeout=TIMEOUT, max_retries=0, clock=fake_time.clock, sleep=fake_time.sleep
     ) as client:
         theirs = client.create_campaign(draft.model_copy(update={"account_id": OTHER}))
         ours = client.create_campaign(draft)

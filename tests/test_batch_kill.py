@@ -1,6 +1,7 @@
 """A kernel killed (SIGKILL) in the middle of a bulk run: ``client.reconcile(journal)`` then
 gives exactly the campaigns the server holds, each once, every row settled; feeding the
-journal back to ``create_campaigns`` finishes the run without a duplicate."""
+journal back to ``create_campaigns`` finishes the run (the rows never sent included, from
+their queued lines) without a duplicate."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import FakeTime
 
 from alsona_nb import Sandbox
 from alsona_nb._batch import create_campaigns
@@ -33,8 +35,13 @@ JOB = textwrap.dedent(
 )
 
 
+OUTCOME_LINE = b'{"event": "outcome"'
+
+
 @pytest.mark.slow
-def test_sigkill_mid_bulk_then_reconcile_gives_exactly_the_server_set(tmp_path: Path) -> None:
+def test_sigkill_mid_bulk_then_reconcile_gives_exactly_the_server_set(
+    tmp_path: Path, fake_time: FakeTime
+) -> None:
     journal = tmp_path / "run.jsonl"
     with Sandbox(latency=0.05) as sandbox, (tmp_path / "stderr.txt").open("wb") as stderr:
         proc = subprocess.Popen(
@@ -53,7 +60,8 @@ def test_sigkill_mid_bulk_then_reconcile_gives_exactly_the_server_set(tmp_path: 
         try:
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
-                if journal.exists() and journal.read_bytes().count(b"\n") >= 40:
+                # the whole batch is queued first; kill once 40 of its rows have an outcome
+                if journal.exists() and journal.read_bytes().count(OUTCOME_LINE) >= 40:
                     break
                 assert proc.poll() is None, (tmp_path / "stderr.txt").read_text()
                 time.sleep(0.01)
@@ -64,9 +72,10 @@ def test_sigkill_mid_bulk_then_reconcile_gives_exactly_the_server_set(tmp_path: 
                 proc.kill()
                 proc.wait(10)
         assert proc.returncode == -signal.SIGKILL
-        with sandbox.client(timeout=10) as client:
+        with sandbox.client(timeout=10, clock=fake_time.clock, sleep=fake_time.sleep) as client:
             settled = client.reconcile(journal)
             assert not (settled["outcome"] == "unknown").any()  # every row settled
+            assert settled["campaign_id"].nunique() == 400  # all queued before the first send
             created = settled[settled["ok"]]["campaign_id"].tolist()
             assert len(created) == len(set(created))  # each once
             assert set(created) == set(sandbox.campaigns)  # exactly the server's set
@@ -78,4 +87,4 @@ def test_sigkill_mid_bulk_then_reconcile_gives_exactly_the_server_set(tmp_path: 
             assert rest["ok"].all() and len(rest) == settled["campaign_id"].nunique()
             assert sandbox.counts["POST"] - posts == len(rest) - len(set(created))
             names = sorted(c["name"] for c in sandbox.campaigns.values())
-            assert len(names) == len(set(names)) == len(rest)
+            assert names == [f"killed {i:03d}" for i in range(400)]  # each once, none lost

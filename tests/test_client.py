@@ -9,7 +9,7 @@ import socket
 from email.utils import formatdate
 
 import pytest
-from conftest import FakeTime
+from conftest import EchoServer, FakeTime
 
 import alsona_nb
 from alsona_nb import (
@@ -19,6 +19,7 @@ from alsona_nb import (
     BadRequestError,
     CampaignDraft,
     Fault,
+    InputError,
     InvalidDraftError,
     NotFoundError,
     PermissionDeniedError,
@@ -28,6 +29,7 @@ from alsona_nb import (
     ServerError,
     TransportError,
     UnexpectedResponseError,
+    WeeklySchedule,
 )
 
 MINTED = re.compile(r"^campaign_[0-9a-f]{20}$")
@@ -136,6 +138,31 @@ def test_no_account_anywhere_is_refused_before_any_request(
     with pytest.raises(InvalidDraftError, match="no account id"):
         client.create_campaign(draft)
     assert sandbox.requests == []
+
+
+@pytest.mark.parametrize("bad", ["", " campaign_1", "campaign_1\n", 42, None])
+def test_a_bad_campaign_id_is_an_input_error_and_nothing_is_sent(
+    client: AlsonaClient, sandbox: Sandbox, bad: object
+) -> None:
+    for call in (client.get_campaign, client.prepare_delete, client.prepare_update):
+        with pytest.raises(InputError) as exc:
+            call(bad)  # type: ignore[arg-type]
+        assert not isinstance(exc.value, InvalidDraftError)  # no draft is involved
+        assert isinstance(exc.value, ValueError) and not exc.value.maybe_created
+    assert sandbox.requests == []
+
+
+def test_reading_without_an_account_is_an_input_error(sandbox: Sandbox) -> None:
+    client = AlsonaClient(api_key=sandbox.api_key, base_url=sandbox.url)
+    with pytest.raises(InputError, match="no account id"):
+        client.get_campaign("campaign_1")
+    with pytest.raises(InputError, match="no account id"):
+        client.list_seats()
+    assert sandbox.requests == []
+    made = sandbox.client().create_campaign(
+        CampaignDraft(name="n", seats=["s"], schedule=WeeklySchedule.weekdays())
+    )
+    assert client.get_campaign(made.campaign_id, account_id=sandbox.account_id) == made
 
 
 def test_no_key_is_refused_at_construction() -> None:
@@ -273,7 +300,7 @@ def test_html_gateway_page_is_a_clear_error(sandbox: Sandbox, draft: CampaignDra
     with pytest.raises(ServerError) as exc:
         sandbox.client(mint_ids=False).create_campaign(draft)
     assert str(exc.value).startswith(
-        "HTTP 502: Bad gateway (the server sent an HTML page, probably from a gateway)"
+        "HTTP 502: Bad Gateway (the server sent an HTML page, probably from a gateway)"
     )
     assert exc.value.body_excerpt is not None and "nginx" in exc.value.body_excerpt
 
@@ -342,6 +369,46 @@ def test_rate_limit_gives_up_after_max_retries(
     assert len(sandbox.requests) == 3 and len(fake_time.sleeps) == 2
 
 
+@pytest.mark.parametrize("status", [500, 501, 502, 504])
+def test_a_5xx_but_503_is_an_unknown_outcome_for_every_call(
+    client: AlsonaClient, sandbox: Sandbox, draft: CampaignDraft, status: int
+) -> None:
+    """Any 5xx but 503 may have been applied: a create under its own id is sent again, and so
+    is a read; neither is believed refused."""
+    sandbox.inject(Fault.error(status))
+    made = client.create_campaign(draft)
+    sandbox.inject(Fault.error(status).on("GET"))
+    assert client.get_campaign(made.campaign_id) == made
+    assert [(r.method, r.status) for r in sandbox.requests] == [
+        ("POST", status),
+        ("POST", 200),
+        ("GET", status),
+        ("GET", 200),
+    ]
+
+
+def test_a_read_told_to_wait_holds_the_other_calls_of_the_client(
+    sandbox: Sandbox, draft: CampaignDraft, fake_time: FakeTime
+) -> None:
+    """A 429 answered to a GET pauses the whole client, as one to a POST does: a create made
+    while the read waits (here, from inside its wait) waits for the same pause."""
+    nested: list[str] = []
+
+    def sleep(seconds: float) -> None:
+        fake_time.sleeps.append(seconds)
+        if len(fake_time.sleeps) == 1:  # the read's wait: another call starts meanwhile
+            nested.append(client.create_campaign(draft).campaign_id)
+        fake_time.now += seconds
+
+    client = sandbox.client(clock=fake_time.clock, sleep=sleep)
+    made = sandbox.client().create_campaign(draft)
+    sandbox.inject(Fault.error(429, retry_after=30).on("GET"))
+    assert client.get_campaign(made.campaign_id) == made
+    assert len(fake_time.sleeps) == 2 and 30 <= fake_time.sleeps[0] <= 33.1
+    assert fake_time.sleeps[1] == pytest.approx(fake_time.sleeps[0])  # the create was held
+    assert nested[0] in sandbox.campaigns
+
+
 def test_connection_refused_is_retried_then_transport_error(
     draft: CampaignDraft, fake_time: FakeTime
 ) -> None:
@@ -393,12 +460,43 @@ def test_list_seats_by_label(client: AlsonaClient, sandbox: Sandbox) -> None:
     }
 
 
-def test_keep_alive_reuses_one_connection(client: AlsonaClient, draft: CampaignDraft) -> None:
-    for _ in range(5):
+def test_keep_alive_reuses_one_connection(echo_server: EchoServer, draft: CampaignDraft) -> None:
+    with AlsonaClient(api_key="k", account_id="a", base_url=echo_server.url) as client:
+        for _ in range(5):
+            client.create_campaign(draft)
+        client.get_campaign("campaign_00000000000000000000")
+    assert len(echo_server.seen) == 6 and echo_server.connections == 1
+
+
+def test_a_users_session_keeps_its_auth_cookies_headers_and_hooks(
+    echo_server: EchoServer, draft: CampaignDraft
+) -> None:
+    """What a corporate session carries reaches the server, as plain requests would send it;
+    the client's own headers and the key are still the ones sent."""
+    import requests
+
+    answered: list[int] = []
+    session = requests.Session()
+    session.auth = ("proxy-user", "proxy-pass")
+    session.cookies.set("corp_sso", "ticket-1")
+    session.headers["X-Corp-Trace"] = "trace-7"
+    session.hooks["response"].append(lambda response, **kw: answered.append(response.status_code))
+    with AlsonaClient(
+        api_key="the-key", account_id="a", base_url=echo_server.url, session=session
+    ) as client:
         client.create_campaign(draft)
-    pool = client._transport.session.get_adapter(client.base_url + "/").poolmanager  # type: ignore[attr-defined]
-    (connection_pool,) = pool.pools._container.values()
-    assert connection_pool.num_connections == 1
+        client.get_campaign("campaign_00000000000000000000")
+    assert answered == [200, 200]
+    first, second = echo_server.seen
+    for seen in (first, second):
+        assert seen.headers["Authorization"] == "Basic cHJveHktdXNlcjpwcm94eS1wYXNz"
+        assert seen.headers["X-Corp-Trace"] == "trace-7"
+        assert "corp_sso=ticket-1" in seen.headers["Cookie"]
+        assert seen.headers["X-API-KEY"] == "the-key"
+        assert seen.headers["Accept"] == "application/json"
+        assert seen.headers["User-Agent"].startswith("alsona-nb/")
+    assert first.headers["Content-Type"] == "application/json"
+    assert "from_server=1" in second.headers["Cookie"]  # the session's jar took the answer's
 
 
 def test_the_in_process_transport_is_the_same_client(

@@ -3,7 +3,9 @@ client with one; Sandbox clients; the public surface; ``import alsona_nb`` stays
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -147,23 +149,21 @@ class TestSandboxClients:
         client.create_campaign(DRAFT)
         assert sandbox.counts["POST"] == 1
 
-    def test_in_process_opens_no_socket(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        sandbox = Sandbox(account_id="account_mem")
-        client = sandbox.client(in_process=True)
+    def test_in_process_opens_no_socket(
+        self, monkeypatch: pytest.MonkeyPatch, offline_sandbox: Sandbox
+    ) -> None:
+        client = offline_sandbox.client(in_process=True)
 
         def refuse(*args: Any, **kwargs: Any) -> None:
             raise AssertionError("the in-process client opened a connection")
 
         monkeypatch.setattr(socket.socket, "connect", refuse)
         monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-        try:
-            assert client.mode == "sandbox" and client.is_sandbox
-            campaign = client.create_campaign(DRAFT)
-            assert client.get_campaign(campaign.campaign_id) == campaign
-            assert list(sandbox.campaigns) == [campaign.campaign_id]
-            assert client.list_seats()
-        finally:
-            sandbox.stop()
+        assert client.mode == "sandbox" and client.is_sandbox
+        campaign = client.create_campaign(DRAFT)
+        assert client.get_campaign(campaign.campaign_id) == campaign
+        assert campaign.campaign_id in offline_sandbox.campaigns
+        assert client.list_seats()
 
 
 def _run_fresh(code: str) -> subprocess.CompletedProcess[str]:
@@ -190,22 +190,58 @@ def test_import_and_connect_from_a_fresh_interpreter_stay_light() -> None:
     assert "SANDBOX" in result.stderr and "AlsonaWarning" in result.stderr
 
 
+def _own_doc(thing: Any) -> str:
+    """The docstring ``thing`` was written with (a dataclass's generated one does not count)."""
+    doc = (thing.__doc__ or "").strip()
+    name = getattr(thing, "__name__", "")
+    return "" if doc.startswith(f"{name}(") else doc
+
+
 class TestPublicSurface:
     @pytest.mark.parametrize("name", alsona_nb.__all__)
-    def test_every_exported_name_resolves(self, name: str) -> None:
-        assert getattr(alsona_nb, name) is not None
+    def test_every_exported_name_resolves_and_says_what_it_is(self, name: str) -> None:
+        thing = getattr(alsona_nb, name)
+        if name == "__version__":
+            assert re.fullmatch(r"\d+\.\d+\.\d+\S*", thing)
+            return
+        assert callable(thing), name
+        assert _own_doc(thing), f"{name} has no docstring of its own"
+
+    def test_nothing_public_is_left_out_of_all(self) -> None:
+        for name in alsona_nb.__all__:
+            getattr(alsona_nb, name)  # lazy names land in the namespace
+        missing = [
+            name
+            for name, thing in vars(alsona_nb).items()
+            if not name.startswith("_")
+            and not inspect.ismodule(thing)
+            and str(getattr(thing, "__module__", "")).startswith("alsona_nb")
+            and name not in alsona_nb.__all__
+        ]
+        assert missing == []
+        assert len(set(alsona_nb.__all__)) == len(alsona_nb.__all__)
 
     def test_no_other_names(self) -> None:
-        with pytest.raises(AttributeError):
+        with pytest.raises(AttributeError, match="no_such_thing"):
             alsona_nb.no_such_thing  # noqa: B018
 
-    def test_errors_form_one_hierarchy(self) -> None:
-        errors = [
-            getattr(alsona_nb, n)
-            for n in alsona_nb.__all__
-            if n.endswith("Error") or n == "Interrupted"
-        ]
-        assert len(errors) >= 13
+    def test_errors_form_one_tree(self) -> None:
+        from alsona_nb import (
+            APIError,
+            BatchInterruptedError,
+            InputError,
+            JournalError,
+            NotSentError,
+            TransportError,
+        )
+
+        errors = [getattr(alsona_nb, n) for n in alsona_nb.__all__ if n.endswith("Error")]
+        assert len(errors) >= 16
         assert all(issubclass(e, AlsonaError) for e in errors)
-        assert issubclass(InvalidDraftError, ValueError)
+        beside_the_api = {InputError, InvalidDraftError, JournalError, NotSentError}
+        beside_the_api |= {AlsonaError, BatchInterruptedError, alsona_nb.InvalidRowsError}
+        for error in errors:
+            assert (error in beside_the_api) != issubclass(error, APIError), error
+        assert issubclass(TransportError, APIError) and issubclass(InvalidDraftError, InputError)
+        assert issubclass(InputError, ValueError) and not issubclass(APIError, ValueError)
         assert issubclass(AlsonaWarning, UserWarning)

@@ -6,6 +6,8 @@ Each fault yields exactly one typed error carrying the HTTP status (``None`` whe
 answer came) and a readable message; a fault that leaves the outcome unknown is retried
 with the same minted id and then settled by asking the server, so no error says "may or
 may not" while the server can answer; the journal holds an intent and an outcome line.
+Nothing here needs the network: the one host name that must not resolve is refused by a
+patched resolver.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ from alsona_nb import (
     TransportError,
     UnexpectedResponseError,
 )
+from alsona_nb._results import row_body
 from alsona_nb.sandbox import Fault
 
+UNRESOLVABLE = "api.alsona.invalid"  # refused by the patched resolver, never asked for real
 TIMEOUT = 5.0  # a total deadline no loopback answer misses, even on a busy machine
 STALL_TIMEOUT = 1.0  # for the one case that must time out (the stall is 30 s)
 
@@ -206,7 +210,7 @@ CASES: list[Case] = [
         None,
         "could not resolve",
         3,
-        base_url=lambda: "https://api.alsona.invalid",
+        base_url=lambda: f"https://{UNRESOLVABLE}",
     ),
 ]
 
@@ -216,19 +220,31 @@ def case(request: pytest.FixtureRequest) -> Case:
     return request.param  # type: ignore[no-any-return]
 
 
+@pytest.fixture(autouse=True)
+def _no_real_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The unresolvable host fails as a resolver would, without asking the machine's."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, (str, bytes)) and UNRESOLVABLE in str(host):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
 @pytest.fixture
-def faulty(sandbox: Sandbox, case: Case) -> Iterator[AlsonaClient]:
+def faulty(sandbox: Sandbox, case: Case, fake_time: FakeTime) -> Iterator[AlsonaClient]:
     """A client that meets ``case``: the sandbox answers with the fault every time."""
     if case.fault is not None:
         sandbox.inject(case.fault, times=10)
     timeout = STALL_TIMEOUT if case.id == "stall past the timeout" else TIMEOUT
-    fake = FakeTime()
     options: dict[str, Any] = {
         "timeout": timeout,
         "max_retries": 2,
         "max_retry_wait": 2.0,
-        "clock": fake.clock,
-        "sleep": fake.sleep,
+        "clock": fake_time.clock,
+        "sleep": fake_time.sleep,
     }
     if case.base_url is not None:
         client = AlsonaClient(
@@ -252,7 +268,7 @@ def assert_readable(message: str) -> None:
 
 
 def test_client_raises_one_typed_error(
-    faulty: AlsonaClient, sandbox: Sandbox, case: Case, draft: CampaignDraft
+    faulty: AlsonaClient, sandbox: Sandbox, case: Case, draft: CampaignDraft, fake_time: FakeTime
 ) -> None:
     with pytest.raises(AlsonaError) as info:
         faulty.create_campaign(draft)
@@ -268,14 +284,17 @@ def test_client_raises_one_typed_error(
     # Where the fault is an answer, the sandbox saw every try; otherwise it saw nothing.
     met = 10 - sandbox.pending_faults if case.fault is not None else 0
     assert met == (case.tries if case.base_url is None else 0)
-    # Unknown outcomes were settled by asking: nothing was created, and the error says so.
-    assert sandbox.counts["GET"] == (1 if case.settled else 0)
+    # Unknown outcomes were settled by asking: "not found" is asked twice more (a read may
+    # lag behind a create), after 0.5 s and 1 s; nothing was created, and the error says so.
+    assert sandbox.counts["GET"] == (3 if case.settled else 0)
+    if case.settled:
+        assert fake_time.sleeps[-2:] == [0.5, 1.0]
     assert not exc.maybe_created
     assert ("nothing was created" in exc.message) == case.settled
     assert not sandbox.campaigns
 
 
-def test_journal_has_one_line_for_the_attempt(
+def test_journal_has_an_intent_line_and_an_outcome_line(
     faulty: AlsonaClient, case: Case, draft: CampaignDraft, tmp_path: Path
 ) -> None:
     from alsona_nb import ResultsLog
@@ -296,8 +315,11 @@ def test_journal_has_one_line_for_the_attempt(
     assert row["tries"] == case.tries
     assert row["campaign_id"] == attempt.prepared.campaign_id
     assert row["settled"] == attempt.settled
-    # Reopening the journal reads the same row back.
-    assert ResultsLog(path).rows == [row]
+    assert "body" not in row and row_body(intent) == attempt.prepared.body  # the bytes sent
+    # Reopening the journal reads the same row back (with the intent's body carried on).
+    (reread,) = ResultsLog(path).rows
+    assert row_body(reread) == attempt.prepared.body
+    assert {k: v for k, v in reread.items() if k != "body"} == row
 
 
 def test_html_page_is_kept_only_as_an_excerpt(sandbox: Sandbox, draft: CampaignDraft) -> None:

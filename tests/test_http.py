@@ -4,47 +4,28 @@ in one way; none of these tests measures speed (deadlines are checked by what ca
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import requests
+from conftest import raw_server
+from pydantic import SecretStr
 
+from alsona_nb import TransportKind
 from alsona_nb._http import Answer, NoAnswer, Transport
 
 
-@contextlib.contextmanager
-def raw_server(serve: Callable[[socket.socket], None]) -> Iterator[str]:
-    """A loopback server that hands each connection to ``serve``; yields its base URL."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
+def after_request(serve: Callable[[socket.socket], None]) -> Callable[[socket.socket], None]:
+    """``serve`` once the request has been read (small: one read is enough here)."""
 
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            threading.Thread(target=_guarded, args=(serve, conn), daemon=True).start()
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
-
-
-def _guarded(serve: Callable[[socket.socket], None], conn: socket.socket) -> None:
-    with contextlib.suppress(OSError), conn:
-        conn.recv(65536)  # the request (small, one read is enough here)
+    def serve_after(conn: socket.socket) -> None:
+        conn.recv(65536)
         serve(conn)
+
+    return serve_after
 
 
 def _trickle(conn: socket.socket, head: bytes, stop_after: float = 120.0) -> None:
@@ -57,17 +38,19 @@ def _trickle(conn: socket.socket, head: bytes, stop_after: float = 120.0) -> Non
 
 def test_a_trickled_answer_ends_at_the_total_deadline() -> None:
     head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
-    with raw_server(lambda c: _trickle(c, head)) as url:
+    with raw_server(after_request(lambda c: _trickle(c, head))) as server:
+        url = server.url
         outcome = Transport(url, timeout=1.0).send("GET", url + "/x", {})
     # Per-read timeouts alone would wait for 100000 bytes x 0.05 s; the deadline ends it.
     assert isinstance(outcome, NoAnswer)
-    assert (outcome.kind, outcome.reached_server) == ("timeout", True)
+    assert (outcome.kind, outcome.reached_server) == (TransportKind.TIMEOUT, True)
 
 
 def test_trickled_headers_end_at_the_total_deadline() -> None:
-    with raw_server(lambda c: _trickle(c, b"HTTP/1.1 200 OK\r\nX-Slow: ")) as url:
+    with raw_server(after_request(lambda c: _trickle(c, b"HTTP/1.1 200 OK\r\nX-Slow: "))) as server:
+        url = server.url
         outcome = Transport(url, timeout=1.0).send("GET", url + "/x", {})
-    assert isinstance(outcome, NoAnswer) and outcome.kind == "timeout"
+    assert isinstance(outcome, NoAnswer) and outcome.kind is TransportKind.TIMEOUT
 
 
 def test_the_deadline_leaves_the_connection_pool_usable() -> None:
@@ -79,7 +62,8 @@ def test_the_deadline_leaves_the_connection_pool_usable() -> None:
         else:
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
 
-    with raw_server(serve) as url:
+    with raw_server(after_request(serve)) as server:
+        url = server.url
         transport = Transport(url, timeout=1.0)
         assert isinstance(transport.send("GET", url + "/x", {}), NoAnswer)
         outcome = transport.send("GET", url + "/x", {})
@@ -97,10 +81,11 @@ def _answer(body: bytes, *headers: str) -> Callable[[socket.socket], None]:
 
 
 def test_a_body_over_the_cap_is_not_read_whole() -> None:
-    with raw_server(_answer(b"x" * 50_000)) as url:
+    with raw_server(after_request(_answer(b"x" * 50_000))) as server:
+        url = server.url
         outcome = Transport(url, timeout=5.0, max_answer_bytes=10_000).send("GET", url, {})
     assert isinstance(outcome, NoAnswer)
-    assert (outcome.kind, outcome.reached_server) == ("too_large", True)
+    assert (outcome.kind, outcome.reached_server) == (TransportKind.TOO_LARGE, True)
 
 
 def test_an_endless_chunked_body_is_cut_at_the_cap() -> None:
@@ -110,21 +95,26 @@ def test_an_endless_chunked_body_is_cut_at_the_cap() -> None:
         for _ in range(10_000):  # 160 MB if nobody stopped reading
             conn.sendall(chunk)
 
-    with raw_server(serve) as url:
+    with raw_server(after_request(serve)) as server:
+        url = server.url
         outcome = Transport(url, timeout=30.0, max_answer_bytes=100_000).send("GET", url, {})
-    assert isinstance(outcome, NoAnswer) and outcome.kind == "too_large"
+    assert isinstance(outcome, NoAnswer) and outcome.kind is TransportKind.TOO_LARGE
 
 
 def test_a_gzip_bomb_is_measured_after_inflating() -> None:
     bomb = gzip.compress(b"\0" * 20_000_000)  # 20 MB of zeros in about 20 KB
     assert len(bomb) < 100_000
-    with raw_server(_answer(bomb, "Content-Encoding: gzip")) as url:
+    with raw_server(after_request(_answer(bomb, "Content-Encoding: gzip"))) as server:
+        url = server.url
         outcome = Transport(url, timeout=30.0, max_answer_bytes=1_000_000).send("GET", url, {})
-    assert isinstance(outcome, NoAnswer) and outcome.kind == "too_large"
+    assert isinstance(outcome, NoAnswer) and outcome.kind is TransportKind.TOO_LARGE
 
 
 def test_gzip_within_the_cap_is_inflated() -> None:
-    with raw_server(_answer(gzip.compress(b'{"ok": 1}'), "Content-Encoding: gzip")) as url:
+    with raw_server(
+        after_request(_answer(gzip.compress(b'{"ok": 1}'), "Content-Encoding: gzip"))
+    ) as server:
+        url = server.url
         outcome = Transport(url, timeout=5.0).send("GET", url, {})
     assert isinstance(outcome, Answer) and outcome.body == b'{"ok": 1}'
 
@@ -133,7 +123,7 @@ def test_connection_refused_never_reached_the_server() -> None:
     with socket.create_server(("127.0.0.1", 0)) as held:
         url = f"http://127.0.0.1:{held.getsockname()[1]}"
     outcome = Transport(url, timeout=5.0).send("POST", url, {}, b"{}")
-    assert outcome == NoAnswer("refused", False, "ConnectionError")
+    assert outcome == NoAnswer(TransportKind.REFUSED, False, "ConnectionError")
 
 
 def test_a_name_that_does_not_resolve(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -144,7 +134,7 @@ def test_a_name_that_does_not_resolve(monkeypatch: pytest.MonkeyPatch) -> None:
     url = "https://alsona.invalid"
     outcome = Transport(url, timeout=5.0).send("POST", url + "/x", {}, b"{}")
     assert isinstance(outcome, NoAnswer) and (outcome.kind, outcome.reached_server) == (
-        "dns",
+        TransportKind.DNS,
         False,
     )
 
@@ -153,47 +143,38 @@ def test_a_dropped_answer_may_have_reached_the_server() -> None:
     def serve(conn: socket.socket) -> None:
         conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{"succ')
 
-    with raw_server(serve) as url:
+    with raw_server(after_request(serve)) as server:
+        url = server.url
         outcome = Transport(url, timeout=5.0).send("POST", url, {}, b"{}")
     assert isinstance(outcome, NoAnswer)
-    assert (outcome.kind, outcome.reached_server) == ("dropped", True)
+    assert (outcome.kind, outcome.reached_server) == (TransportKind.DROPPED, True)
 
 
 def test_a_certificate_failure_is_named_and_nothing_was_sent(untrusted_https: str) -> None:
     outcome = Transport(untrusted_https, timeout=5.0).send("POST", untrusted_https, {}, b"{}")
     assert isinstance(outcome, NoAnswer)
-    assert (outcome.kind, outcome.reached_server) == ("tls", False)
+    assert (outcome.kind, outcome.reached_server) == (TransportKind.TLS, False)
     assert "certificate" in outcome.detail
 
 
 def test_proxies_from_the_environment_are_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    """HTTPS_PROXY is read once per transport, and requests still go through it."""
+    """HTTPS_PROXY is read once per transport, and requests still go through it; the key
+    only travels inside the tunnel."""
     seen: list[bytes] = []
 
     def serve(conn: socket.socket) -> None:
+        seen.append(conn.recv(65536))
         conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
 
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-
-    def accept_one() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            seen.append(conn.recv(65536))
-            serve(conn)
-
-    thread = threading.Thread(target=accept_one, daemon=True)
-    thread.start()
-    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
-    outcome = Transport("https://alsona.com", timeout=5.0).send(
-        "POST", "https://alsona.com/rest", {"X-API-KEY": "k"}, b"{}"
-    )
-    thread.join(timeout=30)
-    listener.close()
+    with raw_server(serve) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        outcome = Transport("https://alsona.com", timeout=5.0, api_key=SecretStr("k-123")).send(
+            "POST", "https://alsona.com/rest", {}, b"{}"
+        )
     assert seen and seen[0].startswith(b"CONNECT alsona.com:443 ")
-    assert b"X-API-KEY" not in seen[0]  # the key only travels inside the tunnel
+    assert b"X-API-KEY" not in seen[0].upper() and b"k-123" not in seen[0]
     assert isinstance(outcome, NoAnswer) and (outcome.kind, outcome.reached_server) == (
-        "proxy",
+        TransportKind.PROXY,
         False,
     )
 

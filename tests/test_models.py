@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -351,38 +350,30 @@ class TestPayload:
         assert CampaignDraft.from_payload(draft.to_payload()) == draft
 
 
-@pytest.fixture(scope="module")
-def quiet_sandbox() -> Iterator[Sandbox]:
-    """A sandbox without a server, reached in process: every request to it is counted."""
-    sandbox = Sandbox(account_id="account_prep")
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def prep(quiet_sandbox: Sandbox) -> AlsonaClient:
-    quiet_sandbox.reset()
-    return quiet_sandbox.client(in_process=True)
+def requests_seen(sandbox: Sandbox) -> int:
+    """How many requests ``sandbox`` has answered so far (a shared sandbox: compare)."""
+    return sum(n for key, n in sandbox.counts.items() if isinstance(key, str))
 
 
 class TestPrepare:
     def test_builds_the_request_once_and_sends_nothing(
-        self, prep: AlsonaClient, quiet_sandbox: Sandbox
+        self, prep: AlsonaClient, offline_sandbox: Sandbox
     ) -> None:
+        seen = requests_seen(offline_sandbox)
         before = int(time.time() * 1000)
         prepared = prep.prepare(make(timezone=-300))
         after = int(time.time() * 1000)
         assert isinstance(prepared, PreparedCreate)
-        assert prepared.url == f"{prep.base_url}/rest/accounts/account_prep/campaigns"
+        assert prepared.url == f"{prep.base_url}/rest/accounts/{prep.account_id}/campaigns"
         draft = prepared.draft
-        assert draft.account_id == "account_prep"
+        assert draft.account_id == prep.account_id == offline_sandbox.account_id
         assert draft.created_at is not None and before <= draft.created_at <= after
         assert draft.campaign_id is not None and MINTED.fullmatch(draft.campaign_id)
         assert prepared.campaign_id == draft.campaign_id
         assert prepared.payload == json.loads(prepared.body)
         assert prepared.payload == {"campaign": draft.model_dump(mode="json", exclude_none=True)}
         assert prepared.payload["campaign"]["timezone"] == -300
-        assert quiet_sandbox.requests == [] and not quiet_sandbox.counts
+        assert requests_seen(offline_sandbox) == seen
 
     def test_every_prepare_mints_a_new_id(self, prep: AlsonaClient) -> None:
         first, second = prep.prepare(make()), prep.prepare(make())
@@ -395,8 +386,8 @@ class TestPrepare:
         assert prepared.payload["campaign"]["created_at"] == 5
         assert prepared.url.endswith("/rest/accounts/acc_2/campaigns")
 
-    def test_without_minting_the_server_chooses(self, quiet_sandbox: Sandbox) -> None:
-        prepared = quiet_sandbox.client(in_process=True, mint_ids=False).prepare(make())
+    def test_without_minting_the_server_chooses(self, offline_sandbox: Sandbox) -> None:
+        prepared = offline_sandbox.client(in_process=True, mint_ids=False).prepare(make())
         assert prepared.campaign_id is None
         assert "campaign_id" not in prepared.payload["campaign"]
 
@@ -408,8 +399,9 @@ class TestPrepare:
         assert prepared.draft.seats == [SEAT]
 
     def test_invalid_input_is_an_invalid_draft_error(
-        self, prep: AlsonaClient, quiet_sandbox: Sandbox
+        self, prep: AlsonaClient, offline_sandbox: Sandbox
     ) -> None:
+        seen = requests_seen(offline_sandbox)
         with pytest.raises(InvalidDraftError) as info:
             prep.prepare(with_day("wednesday", [True, 17, 9]) | {"seats": []})
         error = info.value
@@ -420,7 +412,7 @@ class TestPrepare:
         ]
         assert "Pick at least one seat" in str(error) and "nothing was sent" in str(error)
         assert not error.maybe_created and error.status_code is None
-        assert quiet_sandbox.requests == []
+        assert requests_seen(offline_sandbox) == seen
 
     def test_a_copy_that_skipped_validation_is_checked_again(self, prep: AlsonaClient) -> None:
         unchecked = make().model_copy(update={"seats": []})
@@ -434,8 +426,8 @@ class TestPrepare:
             prep.prepare(thing)
         assert [field for field, _ in info.value.problems] == [""]
 
-    def test_no_account_anywhere(self, quiet_sandbox: Sandbox) -> None:
-        client = quiet_sandbox.client(in_process=True, account_id=None)
+    def test_no_account_anywhere(self, offline_sandbox: Sandbox) -> None:
+        client = offline_sandbox.client(in_process=True, account_id=None)
         assert client.account_id is None
         with pytest.raises(InvalidDraftError) as info:
             client.prepare(make())
@@ -444,12 +436,12 @@ class TestPrepare:
 
     def test_text_that_cannot_be_sent(self, prep: AlsonaClient) -> None:
         with pytest.raises(InvalidDraftError) as info:
-            prep.prepare(make(name="broken \ud800 name"))
+            prep.prepare(wire(name="broken \ud800 name"))
         assert [field for field, _ in info.value.problems] == ["name"]
 
     def test_text_that_cannot_be_sent_in_a_seat(self, prep: AlsonaClient) -> None:
         with pytest.raises(InvalidDraftError) as info:
-            prep.prepare(make(seats=["seat_\ud800"]))
+            prep.prepare(wire(seats=["seat_\ud800"]))
         assert [field for field, _ in info.value.problems] == ["seats"]
 
     def test_a_body_whose_campaign_is_not_a_dict(self, prep: AlsonaClient) -> None:

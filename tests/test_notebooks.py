@@ -47,20 +47,31 @@ def _client(nb: Any, path: Path) -> NotebookClient:
 
 
 def _texts(nb: Any) -> list[list[str]]:
-    """Each code cell's outputs as sanitized text (widget views left out: their ids are new)."""
+    """Each code cell's outputs as sanitized text (widget views left out: their ids are new).
+
+    Stream text is joined per stream first: how a kernel happens to split stdout or stderr
+    into outputs (one write or three) is timing, not what the cell shows."""
     cells = []
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
+        streams: dict[str, str] = {}
         shown = []
         for out in cell.outputs:
+            if out.get("output_type") == "stream":
+                streams[out.get("name", "")] = streams.get(out.get("name", ""), "") + out.text
+                continue
             data = {k: v for k, v in out.get("data", {}).items() if k != WIDGET_VIEW}
-            text = out.get("text", "") + json.dumps(data, sort_keys=True) + out.get("ename", "")
-            for regex, replace in _PATTERNS:
-                text = regex.sub(replace, text)
-            shown.append(text)
-        cells.append(shown)
+            shown.append(json.dumps(data, sort_keys=True) + out.get("ename", ""))
+        shown += [f"{name}: {text}" for name, text in sorted(streams.items())]
+        cells.append([_sanitized(text) for text in shown])
     return cells
+
+
+def _sanitized(text: str) -> str:
+    for regex, replace in _PATTERNS:
+        text = regex.sub(replace, text)
+    return text
 
 
 def run(path: Path, times: int = 1) -> list[Any]:

@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -20,8 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import raw_server
 
-from alsona_nb import AlsonaClient, CampaignDraft, Sandbox, connect
+from alsona_nb import (
+    AlsonaClient,
+    AuthenticationError,
+    CampaignDraft,
+    InputError,
+    Sandbox,
+    connect,
+)
 from alsona_nb.sandbox import Fault
 
 KEY = "sk-LEAKCHECK-" + secrets.token_hex(8)
@@ -138,7 +147,6 @@ def _reachable(root: object, depth: int = 4) -> Iterator[str]:
     ids=["zero-width after", "zero-width before", "ellipsis", "line break", "crlf", "accent"],
 )
 def test_a_key_that_cannot_be_sent_is_refused_plainly_at_construction(pasted: str) -> None:
-    from alsona_nb import AuthenticationError
 
     with pytest.raises(AuthenticationError, match="copy the key again") as info:
         AlsonaClient(api_key=pasted, account_id="a", base_url="http://127.0.0.1:9")
@@ -195,12 +203,12 @@ def test_form_and_bulk_never_show_the_key(
 ) -> None:
     from alsona_nb import CampaignForm, ResultsLog, create_campaigns
 
-    client = AlsonaClient(timeout=2.0, max_retries=0)
+    client = AlsonaClient(timeout=2.0, max_retries=0, sleep=lambda s: None)
     form = CampaignForm(client, log=ResultsLog(tmp_path / "form.jsonl"))
     form.load(draft)
     ok = form.create()
     keyed.inject(Fault.error(401))
-    form.name_input.value = "second"
+    form.create_as_new("second")
     failed = form.create()
     assert ok is not None and ok.ok and failed is not None and not failed.ok
     widget_states = [w.get_state() for w in _widgets(form)]
@@ -218,6 +226,128 @@ def _widgets(root: Any) -> Iterator[Any]:
     yield root
     for child in getattr(root, "children", ()):
         yield from _widgets(child)
+
+
+def _frame_locals(exc: BaseException) -> Iterator[str]:
+    """What a verbose traceback (``%xmode Verbose``) prints: the locals of every frame the
+    error (and whatever it chains to) passed through, repr'd; this file's frames left out
+    (a test holds what it pastes)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        error = todo.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        tb = error.__traceback__
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code.co_filename != __file__:
+                yield f"{code.co_filename}:{code.co_name} {tb.tb_frame.f_locals!r}"
+            tb = tb.tb_next
+        todo += [error.__cause__, error.__context__]
+
+
+def test_ctrl_c_during_a_request_leaves_the_key_in_no_frame(
+    keyed: Sandbox, draft: CampaignDraft, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the answer is read (a socket read inside the transport raises it) comes
+    out as ``KeyboardInterrupt``, through no frame whose locals hold the key."""
+    me, real = threading.get_ident(), socket.socket.recv_into
+    reads: list[int] = []
+
+    def interrupted(sock: socket.socket, *args: Any, **kwargs: Any) -> int:
+        if threading.get_ident() != me:  # the sandbox's own threads read on
+            return real(sock, *args, **kwargs)
+        reads.append(1)
+        raise KeyboardInterrupt
+
+    with AlsonaClient(timeout=5.0, max_retries=0) as client:
+        monkeypatch.setattr(socket.socket, "recv_into", interrupted)
+        with pytest.raises(KeyboardInterrupt) as info:
+            client.create_campaign(draft)
+        monkeypatch.undo()
+    assert reads, "the interrupt did not come from inside the request"
+    walked = list(_frame_locals(info.value))
+    assert walked  # the frames really were looked at
+    assert_no_key(*walked)
+    assert not [w for w in walked if "X-API-KEY" in w]
+
+
+def test_an_environment_proxy_is_never_dialled_for_a_loopback_base_url(
+    keyed: Sandbox, draft: CampaignDraft, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``http_proxy`` set (as on many company hubs) with a plain-http loopback base URL: the
+    key would reach the proxy in clear, so the proxy is not used; the server is dialled."""
+    heard: list[bytes] = []
+    with raw_server(lambda conn: heard.append(conn.recv(65536))) as proxy:
+        for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+            monkeypatch.setenv(name, proxy.url)
+        with AlsonaClient(timeout=5.0, max_retries=0) as client:
+            campaign = client.create_campaign(draft)
+    assert proxy.accepted == 0 and heard == []
+    assert campaign.campaign_id in keyed.campaigns
+    assert [r.key_ok for r in keyed.requests] == [True]  # the key went to the server only
+
+
+def test_the_requests_debugging_recipe_prints_no_key(
+    keyed: Sandbox,
+    draft: CampaignDraft,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``http.client.HTTPConnection.debuglevel = 1`` with DEBUG logging prints every header a
+    connection sends; the package's connections print none of theirs."""
+    import http.client
+
+    import requests
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setattr(http.client.HTTPConnection, "debuglevel", 1)
+    requests.get(keyed.url + "/rest/ping", headers={"X-Shown": "yes"}, timeout=5)
+    control = capfd.readouterr()
+    assert "X-Shown: yes" in control.out  # the recipe is on: a plain connection prints
+    with AlsonaClient(timeout=5.0, max_retries=0) as client:
+        campaign = client.create_campaign(draft)
+        assert client.get_campaign(campaign.campaign_id) == campaign
+    printed = capfd.readouterr()
+    assert_no_key(printed.out, printed.err, caplog.text)
+    assert "X-API-KEY" not in printed.out + printed.err
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"ALSONA_API_KEY": KEY + "\u200b"},
+        {"ALSONA_API_KEY": "\u200b" + KEY},
+        {"ALSONA_API_KEY": KEY, "ALSONA_BASE_URL": "http://10.0.0.5:8000"},
+        {"ALSONA_API_KEY": KEY, "ALSONA_BASE_URL": "ftp://alsona.com"},
+        {"ALSONA_API_KEY": KEY, "ALSONA_ACCOUNT_ID": "has space"},
+    ],
+    ids=["zero-width after", "zero-width before", "plain http", "not http", "bad account"],
+)
+def test_connect_refusing_leaves_the_key_in_no_frame(
+    setting: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in setting.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises((AuthenticationError, InputError)) as info:
+        connect()
+    walked = list(_frame_locals(info.value))
+    assert [w for w in walked if "_connect.py:connect " in w]  # connect's frame was looked at
+    assert_no_key(info.value, *walked)
+
+
+def test_a_pasted_key_at_the_prompt_leaves_the_key_in_no_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": KEY + "\u200b")
+    with pytest.raises(AuthenticationError, match="copy the key again") as info:
+        connect(ask_key=True, account_id="a")
+    walked = list(_frame_locals(info.value))
+    assert [w for w in walked if "_connect.py:connect " in w]
+    assert_no_key(info.value, *walked)
 
 
 def test_password_prompt_is_the_only_other_source(

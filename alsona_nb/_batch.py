@@ -39,6 +39,7 @@ from ._models import CampaignDraft
 from ._pacing import THROTTLED, Pacer, Ticket
 from ._prepare import campaigns_url
 from ._results import ResultsLog, attempt_row, row_body, rows_to_frame
+from ._retry import LONGEST_WAIT
 from ._sheet import DraftBatch, InvalidRowsError, SheetRow, drafts_from_frame
 
 if TYPE_CHECKING:
@@ -337,6 +338,7 @@ class _Run:
         self.client, self.items, self.rows = client, items, rows
         self.pacer, self.log, self.progress, self.verb = pacer, log, progress, verb
         self.failed = 0
+        self.stopped = ""  # why the rows not yet sent will not be sent
         self._told: dict[int, float | None] = {}  # each row's last Retry-After
 
     def send(self, send: list[int]) -> None:
@@ -413,9 +415,13 @@ class _Run:
     def _one(self, index: int) -> Attempt:
         item = self.items[index]
         assert item.prepared is not None
+        if self.stopped:
+            return _unsent(self.client, item, NotSentError(self.stopped))
         ticket = self.pacer.acquire()
         told: list[float | None] = [None]  # the last try's Retry-After
         try:
+            if self.stopped:  # decided while this row waited for its turn
+                return _unsent(self.client, item, NotSentError(self.stopped))
             attempt = self.client.attempt(
                 item.prepared,
                 log=self.log,
@@ -445,8 +451,17 @@ class _Run:
         retry_after: float | None,
         seconds: float,
     ) -> None:
-        """Every try's answer teaches the pacer (the client's own retries included)."""
+        """Every try's answer teaches the pacer (the client's own retries included). A
+        server asking to wait longer than this client ever waits stops the batch: the rows
+        not yet sent come back "not sent", to be fed back later."""
         told[0] = retry_after
+        if Pacer.refused_too_long(retry_after):
+            assert retry_after is not None
+            self.stopped = (
+                f"not sent: the server asked to wait {retry_after:.0f} s, longer than this "
+                f"client waits ({LONGEST_WAIT:.0f} s); feed the journal or this frame back later"
+            )
+            retry_after = None  # a refusal still teaches the pacer; the wait is not taken
         self.pacer.observe(ticket, status, retry_after=retry_after, latency=seconds)
 
     def _finish(self, future: Future[Attempt], index: int, bar: Any) -> None:

@@ -164,14 +164,17 @@ class AlsonaClient:
             return draft
         return build_create(draft, self.base_url, self.account_id, mint_ids=self.mint_ids)
 
-    def prepare_update(self, campaign_or_id: Campaign | str, **changes: Any) -> PreparedUpdate:
+    def prepare_update(
+        self, campaign_or_id: Campaign | str, *, account_id: str | None = None, **changes: Any
+    ) -> PreparedUpdate:
         """The update (a full replace) that applies ``changes`` (``name``, ``status``,
-        ``seats``, ``schedule``, ``timezone``, ``zone``) to the campaign, read first when
-        given an id. ``diff`` holds ``{field: (before, after)}`` for what changes. Nothing is
-        sent. Raises ``InvalidDraftError`` (invalid changes), ``NotFoundError``."""
+        ``seats``, ``schedule``, ``timezone``, ``zone``) to the campaign, read first (under
+        ``account_id``, the client's by default) when given an id. ``diff`` holds
+        ``{field: (before, after)}`` for what changes. Nothing is sent. Raises
+        ``InvalidDraftError`` (invalid changes), ``NotFoundError``."""
         base = campaign_or_id
         if not isinstance(base, Campaign):
-            base = self.get_campaign(check_id(base))
+            base = self.get_campaign(check_id(base), account_id=account_id)
         return build_update(base, changes, self.base_url)
 
     def prepare_delete(
@@ -209,17 +212,19 @@ class AlsonaClient:
         *,
         overwrite: bool = False,
         log: AttemptSink | None = None,
+        account_id: str | None = None,
         **changes: Any,
     ) -> Campaign:
         """Update one campaign exactly once and return it as the server has it.
 
+        Given an id, the campaign is read under ``account_id`` (the client's by default).
         Just before sending, the campaign is read again: when someone changed it since the
         state the update is based on, ``ConflictError`` names the fields that moved and
         nothing is sent, unless ``overwrite``. Raises ``InvalidDraftError``,
         ``NotFoundError``, ``ConflictError`` or another ``AlsonaError``."""
         prepared = prepared_or_id
         if not isinstance(prepared, PreparedUpdate):
-            prepared = self.prepare_update(prepared, **changes)
+            prepared = self.prepare_update(prepared, account_id=account_id, **changes)
         elif changes:
             prepared = self.prepare_update(prepared.based_on, **{**_changes(prepared), **changes})
         return self._raised(self.attempt(prepared, log=log, overwrite=overwrite))  # type: ignore[return-value]

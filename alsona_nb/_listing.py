@@ -18,15 +18,18 @@ from ._http import Answer
 MAX_PAGES = 10_000
 
 
-def pages(caller: Caller, url: str, key: str, *, max_pages: int = MAX_PAGES) -> Iterator[list[Any]]:
+def pages(
+    caller: Caller, url: str, key: str, *, max_pages: int | None = None
+) -> Iterator[list[Any]]:
     """The items of each page of the list at ``url``, following ``last_key`` to its end.
 
     Raises ``UnexpectedResponseError`` when the server repeats a cursor or a page has no
     list; a page past ``max_pages``, or an empty page that still has a cursor, ends the read
     with an ``AlsonaWarning``."""
+    limit = MAX_PAGES if max_pages is None else max_pages
     last_key: Any = None
     seen: set[str] = set()
-    for number in range(1, max_pages + 1):
+    for number in range(1, limit + 1):
         suffix = ""
         if last_key is not None:
             token = last_key if isinstance(last_key, str) else json.dumps(last_key)
@@ -46,8 +49,8 @@ def pages(caller: Caller, url: str, key: str, *, max_pages: int = MAX_PAGES) -> 
                 f"the server sent an empty page of {key} that still points to more; stopped there"
             )
             return
-        if number == max_pages:
-            notify(f"stopped reading {key} after {max_pages} pages; the list may go on")
+        if number == limit:
+            notify(f"stopped reading {key} after {limit} pages; the list may go on")
     return
 
 

@@ -175,6 +175,11 @@ class AlsonaClient:
         base = campaign_or_id
         if not isinstance(base, Campaign):
             base = self.get_campaign(check_id(base), account_id=account_id)
+        elif account_id is not None and account_id != base.account_id:
+            raise InvalidDraftError(
+                f"an update cannot move a campaign to another account ({account_id})",
+                problems=[("account_id", "A campaign stays in its account")],
+            )
         return build_update(base, changes, self.base_url)
 
     def prepare_delete(

@@ -107,6 +107,17 @@ def test_a_zone_change_fills_in_its_offset_and_the_diff_shows_the_offset(
     assert dict(prepared.diff) == {}
 
 
+def test_an_update_cannot_move_a_campaign_to_another_account(
+    client: AlsonaClient, sandbox: Sandbox, draft: CampaignDraft
+) -> None:
+    campaign = made(client, draft)
+    with pytest.raises(InvalidDraftError, match="another account"):
+        client.prepare_update(campaign, account_id=OTHER, name="moved")
+    with pytest.raises(NotFoundError):  # an id is looked up in the account named
+        client.update_campaign(campaign.campaign_id, account_id=OTHER, name="moved")
+    assert sandbox.counts["PUT"] == 0
+
+
 @pytest.mark.parametrize(
     "changes",
     [
@@ -119,7 +130,6 @@ def test_a_zone_change_fills_in_its_offset_and_the_diff_shows_the_offset(
         {"zone": "Mars/Olympus_Mons"},
         {"campaign_id": "campaign_00000000000000000000"},
         {"created_at": 1},
-        {"account_id": OTHER},
         {"status": "RUN", "schedule": {d: [False, 9, 17] for d in DAYS}},
     ],
     ids=lambda c: ",".join(c),

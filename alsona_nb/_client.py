@@ -209,7 +209,7 @@ class AlsonaClient:
         If the campaign was created but the journal could not be written, the campaign is
         returned and an ``AlsonaWarning`` says so.
         """
-        return self._raised(self.attempt(draft, log=log))  # type: ignore[return-value]
+        return _raised(self.attempt(draft, log=log))  # type: ignore[return-value]
 
     def update_campaign(
         self,
@@ -232,7 +232,7 @@ class AlsonaClient:
             prepared = self.prepare_update(prepared, account_id=account_id, **changes)
         elif changes:
             prepared = self.prepare_update(prepared.based_on, **{**_changes(prepared), **changes})
-        return self._raised(self.attempt(prepared, log=log, overwrite=overwrite))  # type: ignore[return-value]
+        return _raised(self.attempt(prepared, log=log, overwrite=overwrite))  # type: ignore[return-value]
 
     def delete_campaign(
         self, campaign_or_id: PreparedDelete | Campaign | str, *, log: AttemptSink | None = None
@@ -242,7 +242,7 @@ class AlsonaClient:
         prepared = campaign_or_id
         if not isinstance(prepared, PreparedDelete):
             prepared = self.prepare_delete(prepared)
-        self._raised(self.attempt(prepared, log=log))
+        _raised(self.attempt(prepared, log=log))
 
     def attempt(
         self,
@@ -325,12 +325,6 @@ class AlsonaClient:
                 ),
                 tries=1,
             )
-
-    @staticmethod
-    def _raised(attempt: Attempt) -> Campaign | None:
-        if attempt.error is not None:
-            raise attempt.error
-        return attempt.campaign
 
     # -- reading --------------------------------------------------------------------------
 
@@ -417,6 +411,12 @@ def _checked_key(api_key: str | SecretStr | None) -> tuple[str, SecretStr | None
     if problem is not None or not isinstance(key, str):
         return problem or "no API key", None
     return "", SecretStr(key.strip())
+
+
+def _raised(attempt: Attempt) -> Campaign | None:
+    if attempt.error is not None:
+        raise attempt.error
+    return attempt.campaign
 
 
 def _apply(attempt: Attempt, result: Result) -> None:

@@ -21,13 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import requests
-
-if TYPE_CHECKING:
-    from alsona_nb import AlsonaClient, CampaignDraft
-    from alsona_nb._pacing import Pacer
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -175,69 +170,46 @@ def bench_call(blocks: int = 12, per_block: int = 150) -> Result:
     )
 
 
-# -- 2. bulk at an unknown rate limit ------------------------------------------------------
+# -- 2. bulk at any rate limit: the pacing table (benchmarks/pacing.py) ----------------------
 
 
-def _old_bulk(
-    client: AlsonaClient, drafts: list[CampaignDraft], workers: int
-) -> tuple[int, int, bool]:
-    """Bulk as it was before the pacer: a fixed pool of ``workers`` threads, each calling
-    ``client.attempt`` (whose 429 retries pause the whole client for ``Retry-After``).
-    Returns (answers, 429 answers, all created)."""
-    from concurrent.futures import ThreadPoolExecutor
+def bench_throttle(runs: int = 1) -> list[str]:
+    """Every case of the pacing table, ``runs`` times; returns the markdown section."""
+    from . import pacing
 
-    statuses: list[int | None] = []
-
-    def one(draft: CampaignDraft) -> bool:
-        attempt = client.attempt(draft, on_try=lambda status, *_: statuses.append(status))
-        return attempt.ok
-
-    client.set_pool_size(workers)
-    with ThreadPoolExecutor(workers) as pool:
-        ok = all(pool.map(one, drafts))
-    return len(statuses), statuses.count(429), ok
-
-
-def bench_throttle(count: int = 300, rate: float = 20.0, burst: int = 5) -> Result:
-    from alsona_nb import AlsonaClient
-    from alsona_nb._batch import create_campaigns
-    from alsona_nb._pacing import Pacer
-
-    drafts = [sample_draft(i) for i in range(count)]
-    ideal = (count - burst) / rate
-
-    def run(pacer: Pacer, n: int = count) -> tuple[float, float, bool]:
-        with sandbox_process(rate=rate, burst=burst) as (url, key, account):
-            client = AlsonaClient(api_key=key, account_id=account, base_url=url, max_retries=8)
-            t0 = time.perf_counter()
-            frame = create_campaigns(client, drafts[:n], progress=False, pacer=pacer)
-            elapsed = (time.perf_counter() - t0) / ((n - burst) / rate)
-            client.close()
-        return elapsed, pacer.throttled / max(1, pacer.answers), bool(frame["ok"].all())
-
-    ratio, refused, ok = run(Pacer(8))  # the defaults: max_workers=8, max_rate=None
-    paced = ratio * ideal
-    known, known_refused, known_ok = run(Pacer(8, rate))
-    # the old way is slow: half the drafts keep make bench short (figures are ratios)
-    with sandbox_process(rate=rate, burst=burst) as (url, key, account):
-        client = AlsonaClient(api_key=key, account_id=account, base_url=url)
-        t0 = time.perf_counter()
-        answers, throttled, fixed_ok = _old_bulk(client, drafts[: count // 2], 8)
-        fixed = (time.perf_counter() - t0) / ((count // 2 - burst) / rate)
-        fixed_refused = throttled / max(1, answers)
-        client.close()
-    return Result(
-        f"2. {count} drafts, token bucket {rate:g}/s burst {burst}, default options",
-        f"{ratio:.2f}x ideal ({paced:.1f} s vs {ideal:.2f} s); {refused:.1%} answered 429",
-        "<= 1.10x ideal, <= 5% 429",
-        ratio <= 1.10 and refused <= 0.05 and ok,
-        f"all created: {ok}. Same run, known limit (max_rate={rate:g}): {known:.2f}x ideal, "
-        f"{known_refused:.1%} 429, all created: {known_ok}. Same run, fixed 8 workers and no "
-        f"pacer (the old bulk; {count // 2} drafts): {fixed:.2f}x ideal, "
-        f"{fixed_refused:.1%} 429, all created: {fixed_ok} (the client's 429 retries pause "
-        "all its requests for the sandbox's whole-second Retry-After; rows still refused "
-        "after max_retries fail)",
+    load_before = os.getloadavg()[0]
+    lines, ok = pacing.run_all(runs)
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    spread = (
+        f"lowest–highest of {runs} runs (the figures-only lines: one run)"
+        if runs > 1
+        else "one run"
     )
+    command = ".venv/bin/python -m benchmarks throttle" + (f" --runs {runs}" if runs > 1 else "")
+    return [
+        "## 2. Pacing at any limit (default options unless told)",
+        "",
+        f"Run {when}; load average (1 min) {load_before:.1f} before and "
+        f"{os.getloadavg()[0]:.1f} after. {spread}. Command: `{command}`. "
+        f"Every targeted line met in every run: {'yes' if ok else '**no**'}.",
+        "",
+        *lines,
+        "",
+        PACING_NOTES,
+    ]
+
+
+PACING_NOTES = """- Each line is `create_campaigns(client, drafts, progress=False, **options)`
+  against a fresh `Sandbox(rate=, burst=)` (its token bucket, whole-second `Retry-After`,
+  at least 1) through the in-process transport, real time. Ideal: the burst at once, then
+  the rest at the bucket's rate, `(n - burst) / rate` (summed over the phases when the
+  limit changes). Refused: the sandbox's count of 429s (503s for the fault lines) over the
+  creates it received. Created once: every row ok, one stored campaign and one 200 per
+  draft.
+- The 503 lines have no token bucket: the sandbox answers a 503 (without `Retry-After`, or
+  with `Retry-After: 0`) to every 10th or 3rd create; the changing limits call
+  `Sandbox.throttle` after that many creates; the no-`Retry-After` line strips the header
+  from the bucket's 429s."""
 
 
 # -- 3. bulk throughput -------------------------------------------------------------------
@@ -444,7 +416,7 @@ def bench_tenk(count: int = 10_000, small: int = 1_000) -> Result:
     )
 
 
-BENCHES: dict[str, Callable[[], Result]] = {
+BENCHES: dict[str, Callable[[], Result | list[str]]] = {
     "call": bench_call,
     "throttle": bench_throttle,
     "bulk": bench_bulk,
@@ -456,18 +428,7 @@ BENCHES: dict[str, Callable[[], Result]] = {
 
 NOTES = """## Reading these figures
 
-- **2, unknown limit.** The gateway's first `429` is the only news of the limit. The pacer
-  starts unpaced (so an API without a limit runs at full speed, figure 3), sets its rate
-  from what was accepted at the first refusal, and from then on cuts by 10% on a refusal
-  and adds 5% a second while answers come back fine. The sandbox (like RFC 9110) answers
-  `Retry-After` in whole seconds, at least 1: a refused row waits that long in the main
-  loop's queue (no worker thread held) while the others go on at the cut rate; only a
-  `Retry-After` of 5 s or more pauses every request. Repeated runs of this figure on a
-  quiet machine gave 1.00x to 1.06x with 2-4% refused; a run whose first estimate comes
-  out low (an early refusal while little was accepted yet) takes longer to climb back,
-  seen once at 1.22x. With the limit known (`max_rate=`) the same run is at 1.01x and
-  nothing is refused. The old bulk (a fixed pool, the client pausing all its requests for
-  every `Retry-After`) is printed beside it.
+- **2, pacing.** Its own section above (`python -m benchmarks throttle`).
 - **3.** The raw baseline (bare `Session.post` from as many threads) is the ceiling this
   machine reaches in the same run; bulk is compared with both.
 - **6.** Peak per campaign is the same at 1,000 and 10,000: memory grows with the result
@@ -488,34 +449,75 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def _sections(text: str) -> dict[str, str]:
+    """The marked sections of a RESULTS.md: ``<!-- NAME -->`` ... ``<!-- /NAME -->``."""
+    found = {}
+    for part in text.split("<!-- /")[:-1]:
+        start = part.rfind("<!-- ")
+        if start >= 0:
+            name = part[start + 5 :].split(" -->", 1)[0]
+            found[name] = part[start:].split(" -->\n", 1)[-1]
+    return found
+
+
+def write_results(classic: list[Result] | None, throttle: list[str] | None) -> None:
+    """Rewrite RESULTS.md with the sections run now, keeping the others from the last run."""
+    path = HERE / "RESULTS.md"
+    old = _sections(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if classic is not None:
+        when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        old["classic"] = (
+            f"Run {when}. Command: `make bench` (`.venv/bin/python -m benchmarks`).\n\n"
+            f"{table(classic)}\n\n{NOTES}\n"
+        )
+    if throttle is not None:
+        old["throttle"] = "\n".join(throttle) + "\n"
+    body = "".join(
+        f"<!-- {name} -->\n{old[name]}<!-- /{name} -->\n\n"
+        for name in ("throttle", "classic")
+        if name in old
+    )
+    path.write_text(
+        "# Benchmark results (latest `make bench`)\n\n"
+        f"Machine: {machine()}. Other work on this machine skews the timings (load averages "
+        "are given with each section). One benchmark: `python -m benchmarks NAME` (names: "
+        f"{', '.join(BENCHES)}); the pacing table three times: "
+        "`python -m benchmarks throttle --runs 3`.\n\n" + body,
+        encoding="utf-8",
+    )
+    print(f"\nwritten to {path.relative_to(ROOT)}")
+
+
 def main(argv: list[str]) -> int:
+    runs = 1
+    if "--runs" in argv:
+        at = argv.index("--runs")
+        runs = int(argv[at + 1])
+        argv = argv[:at] + argv[at + 2 :]
     names = argv or list(BENCHES)
     unknown = [n for n in names if n not in BENCHES]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
         return 2
-    load_before = os.getloadavg()[0]
-    results = []
+    results: list[Result] = []
+    throttle: list[str] | None = None
     for name in names:
         print(f"running {name}...", flush=True)
-        results.append(BENCHES[name]())
-        print(f"  {results[-1].measured}", flush=True)
-    text = table(results)
-    print()
-    print(text)
-    if names == list(BENCHES):
-        when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        (HERE / "RESULTS.md").write_text(
-            "# Benchmark results (latest `make bench`)\n\n"
-            f"Run {when} on: {machine()}. Load average (1 min) {load_before:.1f} before and "
-            f"{os.getloadavg()[0]:.1f} after: other work on this machine skews the timings.\n"
-            "Command: `make bench` (`.venv/bin/python -m benchmarks`; one benchmark: "
-            "`python -m benchmarks throttle`).\n\n"
-            f"{text}\n\n{NOTES}",
-            encoding="utf-8",
-        )
-        print(f"\nwritten to {HERE.relative_to(ROOT) / 'RESULTS.md'}")
-    return 0 if all(r.ok is not False for r in results) else 1
+        if name == "throttle":
+            throttle = bench_throttle(runs)
+            print("\n".join(throttle[4:-2]), flush=True)
+            continue
+        result = BENCHES[name]()
+        assert isinstance(result, Result)
+        results.append(result)
+        print(f"  {result.measured}", flush=True)
+    if results:
+        print()
+        print(table(results))
+    everything = [n for n in BENCHES if n != "throttle"]
+    write_results(results if set(everything) <= set(names) else None, throttle)
+    ok = all(r.ok is not False for r in results)
+    return 0 if ok and (throttle is None or "met in every run: yes" in throttle[2]) else 1
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from alsona_nb import (
 from alsona_nb._batch import create_campaigns
 from alsona_nb._frames import DEFAULT_COLUMNS
 from alsona_nb._pacing import Pacer
+from alsona_nb._results import row_body
 from alsona_nb._sheet import InvalidRowsError
 
 
@@ -119,6 +122,30 @@ def test_order_ids_and_columns(client: AlsonaClient, sandbox: Sandbox) -> None:
     assert dict(zip(result["campaign_id"], result["name"], strict=True)) == created
     assert result["campaign_id"].str.match(r"^campaign_[0-9a-f]{20}$").all()  # minted
     assert len(log) == 16 and all(r["ok"] for r in log)
+
+
+def test_the_whole_batch_is_journalled_before_the_first_request(
+    client: AlsonaClient, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "run.jsonl"
+    queued: list[tuple[int, int]] = []
+
+    class Watched(ResultsLog):
+        def queue(self, attempts: Sequence[Attempt]) -> None:
+            queued.append((len(attempts), sandbox.counts["POST"]))
+            super().queue(attempts)
+
+    result = create_campaigns(client, drafts(5), max_workers=2, progress=False, log=Watched(path))
+    assert queued == [(5, 0)]  # every row, before anything was sent
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    first = lines[:5]
+    assert [line["event"] for line in first] == ["queued"] * 5
+    assert [line["campaign_id"] for line in first] == result["campaign_id"].tolist()
+    for line in first:  # each with the exact bytes to send
+        body = row_body(line)
+        assert body is not None
+        assert json.loads(body)["campaign"]["campaign_id"] == line["campaign_id"]
+    assert sorted(x["event"] for x in lines[5:]) == ["intent"] * 5 + ["outcome"] * 5
 
 
 def test_dry_run_mints_the_ids_that_are_then_sent(client: AlsonaClient, sandbox: Sandbox) -> None:

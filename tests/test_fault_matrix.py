@@ -322,10 +322,12 @@ def test_journal_has_an_intent_line_and_an_outcome_line(
     assert {k: v for k, v in reread.items() if k != "body"} == row
 
 
-def test_html_page_is_kept_only_as_an_excerpt(sandbox: Sandbox, draft: CampaignDraft) -> None:
+def test_html_page_is_kept_only_as_an_excerpt(
+    sandbox: Sandbox, draft: CampaignDraft, fake_time: FakeTime
+) -> None:
     sandbox.inject(Fault.html(502))
     with (
-        sandbox.client(timeout=TIMEOUT, max_retries=0) as client,
+        sandbox.client(timeout=TIMEOUT, max_retries=0, sleep=fake_time.sleep) as client,
         pytest.raises(ServerError) as info,
     ):
         client.create_campaign(draft)
@@ -334,9 +336,12 @@ def test_html_page_is_kept_only_as_an_excerpt(sandbox: Sandbox, draft: CampaignD
     assert "<" not in info.value.message
 
 
-def test_client_is_usable_after_every_fault(sandbox: Sandbox, draft: CampaignDraft) -> None:
+def test_client_is_usable_after_every_fault(
+    sandbox: Sandbox, draft: CampaignDraft, fake_time: FakeTime
+) -> None:
     """One client meets each server-side fault in turn, then still creates a campaign."""
-    with sandbox.client(timeout=STALL_TIMEOUT, max_retries=0) as client:
+    options: dict[str, Any] = {"clock": fake_time.clock, "sleep": fake_time.sleep}
+    with sandbox.client(timeout=STALL_TIMEOUT, max_retries=0, **options) as client:
         for case in CASES:
             if case.fault is None:
                 continue

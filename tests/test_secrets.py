@@ -161,7 +161,7 @@ def test_no_error_chains_to_the_request_that_held_the_key(
     import requests
 
     errors: list[BaseException] = []
-    with AlsonaClient(timeout=2.0, max_retries=0) as client:
+    with AlsonaClient(timeout=2.0, max_retries=0, sleep=lambda s: None) as client:
         for fault in (Fault.drop(), Fault.cut(after_create=False), Fault.stall(30.0)):
             keyed.inject(fault)
             try:

@@ -318,6 +318,17 @@ def open_notebook(page: Page, server: Server, path: str, timeout_ms: float = 90_
     The toolbar says "idle" before any kernel is attached, and "Run All" then runs nothing,
     so the kernel name must have left "No Kernel" too."""
     page.goto(server.url(f"lab/tree/{path}"))
+    # A restored workspace may ask which kernel to start: take the notebook's own.
+    dialog = ".jp-Dialog:has-text('Select Kernel')"
+    page.wait_for_function(
+        "(text) => (" + _KERNEL_READY + ")() || [...document.querySelectorAll('.jp-Dialog')]"
+        ".some(d => d.textContent.includes(text))",
+        arg="Select Kernel",
+        timeout=timeout_ms,
+    )
+    chooser = page.locator(dialog)
+    if chooser.count():
+        chooser.locator(".jp-mod-accept").click()
     page.wait_for_function(_KERNEL_READY, timeout=timeout_ms)
 
 

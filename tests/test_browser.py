@@ -66,7 +66,11 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("lab")
     root = home / "root"
     root.mkdir()
-    copy_notebooks(root)
+    notebooks = copy_notebooks(root)
+    typed = json.loads((notebooks / "app.ipynb").read_text())  # its metadata: the kernel
+    cell = {"cell_type": "code", "metadata": {}, "source": TYPED_SEATS, "outputs": []}
+    typed["cells"] = [{**cell, "execution_count": None}]
+    (notebooks / "typed_seats.ipynb").write_text(json.dumps(typed))
     # Saving keeps the form's placeholder, not its widget view (as make demo's server does).
     hook = "--ContentsManager.pre_save_hook=alsona_nb.form.placeholder_outputs"
     with jupyterlab(home / "jupyter", root, args=(hook,)) as server:
@@ -94,6 +98,13 @@ def form(lab_page: Page, request: pytest.FixtureRequest) -> Iterator[Locator]:
     found.wait_for()
     yield found
     screenshot(lab_page, f"lab-{request.node.name}")
+
+
+# A form whose seats are typed (as when the account's seats cannot be read).
+TYPED_SEATS = """import alsona_nb
+from alsona_nb import CampaignForm
+
+CampaignForm(alsona_nb.connect(quiet=True), seats=[])"""
 
 
 def preview(form: Locator) -> Locator:
@@ -358,6 +369,28 @@ def test_lab_saving_keeps_the_placeholder_not_a_widget_view(
         page.get_by_text("The campaign form appears here when the notebook runs").first.wait_for()
         assert page.get_by_text("model not found").count() == 0
     finally:
+        context.close()
+
+
+def test_lab_typed_seat_ids_are_added_by_enter(jupyter: Server, browser: Browser) -> None:
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        open_notebook(page, jupyter, "notebooks/typed_seats.ipynb?reset")  # only this one
+        run_all_cells(page)
+        form = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .alsona-form")
+        box = form.locator(".alsona-seats input.jupyter-widget-taginput")
+        for seat in ("seat_typed_1", "seat_typed_2"):
+            box.click()
+            page.keyboard.type(seat)
+            page.keyboard.press("Enter")
+        tags = form.locator(".alsona-seats div.jupyter-widget-tag")
+        expect(tags).to_have_text(["seat_typed_1", "seat_typed_2"])  # each once, in order
+        type_name(form, "Typed seats")
+        preview(form).filter(has_text='"seats": ["seat_typed_1", "seat_typed_2"]').wait_for()
+    finally:
+        screenshot(page, "lab-typed-seats")
         context.close()
 
 

@@ -7,6 +7,7 @@ import json
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -219,7 +220,7 @@ def test_a_saved_notebook_keeps_the_forms_placeholder_not_its_widget_view() -> N
         "output_type": "display_data",
         "data": {"text/plain": "IntSlider()", WIDGET_VIEW: view},
     }
-    model = {
+    model: dict[str, Any] = {
         "type": "notebook",
         "content": {
             "metadata": {"widgets": {"state": {}}},
@@ -251,7 +252,7 @@ def test_schedule_and_seat_values_are_typed() -> None:
         editor.value = {d: [1, 9, 17] for d in DAYS}  # enabled is a bool
     picker = SeatPicker(["s1"])
     with pytest.raises(traitlets.TraitError):
-        picker.value = [1]
+        picker.value = [1]  # type: ignore[list-item]
 
 
 def test_diff_and_needed_lists_read_as_sentences() -> None:

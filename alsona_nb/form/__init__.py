@@ -195,10 +195,10 @@ class CampaignForm(FormCore):
 
     def reload(self) -> None:
         """Show the campaign as the server has it now (after a conflict: their version)."""
-        current = self._conflict.current if self._conflict is not None else None
-        if current is not None or self.editing is not None:
-            assert self.editing is not None or current is not None
-            self.edit(current if current is not None else self.editing.campaign_id)  # type: ignore[union-attr]
+        if self._conflict is not None and self._conflict.current is not None:
+            self.edit(self._conflict.current)
+        elif self.editing is not None:
+            self.edit(self.editing.campaign_id)
 
     def refresh_campaigns(self) -> None:
         """Read the account's campaigns again for the picker."""

@@ -113,8 +113,8 @@ class FormCore(FormView):
         nothing was sent (invalid draft, unconfirmed RUN in LIVE mode, a request running, the
         form editing a campaign, or the earlier unclear press turned out to have made it:
         the form then edits that campaign)."""
-        blocker = "Editing a campaign: press Create as new to make another." * bool(self.editing)
-        if self._refused(blocker or self._blocker()):
+        editing = "Editing a campaign: press Create as new to make another."
+        if self._refused(editing if self.editing else self._blocker()):
             return None
         draft = self._to_send(self.draft)
         unsure = draft.campaign_id is not None and draft.campaign_id == self._unsure_id

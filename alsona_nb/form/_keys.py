@@ -75,6 +75,16 @@ function render({ model, el }) {
     root.dataset.alsonaKeys = "shielded";
     root.setAttribute(ATTR, "true");
     root.addEventListener("focusin", (e) => { shield(e.target); last = e.target; }, true);
+    // A text box with suggestions (the tags box) may take Enter without a change event
+    // (Chromium): when the text is still there just after, say it is committed.
+    root.addEventListener("keydown", (e) => {
+      const box = e.target;
+      const commits = model.get("enter_commits");
+      if (e.key !== "Enter" || !commits || !(box instanceof Element) || !box.matches(commits)) {
+        return;
+      }
+      setTimeout(() => { if (box.value) box.dispatchEvent(new Event("change")); }, 0);
+    }, true);
     shield(document.activeElement && root.contains(document.activeElement)
       ? document.activeElement : null);
     new MutationObserver(later).observe(root, {
@@ -101,7 +111,8 @@ class KeyShield(anywidget.AnyWidget):
     root that matches ``selector`` (again whenever the views redraw); a ``None`` value removes
     the attribute. ``title="null"`` tooltips are removed. ``focus_fallback``: where the focus
     goes when the focused control is disabled or redrawn (so it never drops to the page).
-    ``page_title``: the browser tab's title, when set (for an app page).
+    ``page_title``: the browser tab's title, when set (for an app page). ``enter_commits``:
+    text boxes where Enter commits what was typed (the seat tags box).
 
     Place it in a box that is not displayed: where its script cannot load, nothing shows.
     """
@@ -111,3 +122,4 @@ class KeyShield(anywidget.AnyWidget):
     rules = traitlets.List(traitlets.List(traitlets.Unicode(allow_none=True))).tag(sync=True)
     focus_fallback = traitlets.Unicode(".alsona-message").tag(sync=True)
     page_title = traitlets.Unicode("").tag(sync=True)
+    enter_commits = traitlets.Unicode(".alsona-seats input.jupyter-widget-taginput").tag(sync=True)

@@ -63,8 +63,9 @@ class SeatPicker(widgets.VBox):  # type: ignore[misc]
             layout={"max_height": "190px", "overflow": "auto", "flex": "1 1 auto"}
         )
         if seats is None:
-            # allow_duplicates: a repeated id reaches the model, which says so in plain words.
-            self.typed = widgets.TagsInput(value=[], allow_duplicates=True)
+            # No duplicates in the page: pressing Enter must add the tag once. A repeated id
+            # set from code still reaches the model, which says so in plain words.
+            self.typed = widgets.TagsInput(value=[], allow_duplicates=False)
             self.typed.observe(self._sync, names="value")
             self._list.children = (
                 widgets.HTML("Type a seat id and press Enter (one or more)."),

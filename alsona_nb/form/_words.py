@@ -1,6 +1,6 @@
 """What an attempt means, in plain words: the line under the button and a row of the table.
 
-Pure functions of an ``Attempt``. The rule they follow (issue 9): "Not created" is said only
+Pure functions of an ``Attempt``. The rule they follow: "Not created" is said only
 when nothing was created; while the outcome is unknown the words say so, and say whether
 pressing again is safe (it is when the same campaign id is re-sent).
 """

@@ -132,17 +132,19 @@ class Transport:
         _WATCHDOG.add(watch)
         result: tuple[Answer | None, NoAnswer | None] = (None, None)
         stopped: type[BaseException] | None = None
+        code: tuple[Any, ...] = ()
         try:
             result = self._exchange(method, url, headers, body, watch, started)
         except BaseException as exc:  # Ctrl-C or SystemExit: re-raised below, fresh
             stopped = type(exc)
+            code = exc.args if isinstance(exc, SystemExit) else ()  # an exit code, no more
         finally:
             _current.watch = None
             _WATCHDOG.remove(watch)
         if stopped is not None:
             # Raised outside the handler: no __context__ and no traceback into the frames
             # of requests, whose locals hold the prepared request and its key header.
-            raise stopped()
+            raise stopped(*code)
         answer, failure = result
         if failure is not None:
             return failure

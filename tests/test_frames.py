@@ -84,7 +84,8 @@ def campaign(n: int = 1, **changes: Any) -> Campaign:
 
 def test_the_default_frame_is_the_readable_columns_typed() -> None:
     frame = rows_to_frame([result_row(1), result_row(2, outcome="updated", action="update")])
-    assert list(frame.columns) == list(DEFAULT_COLUMNS) and len(DEFAULT_COLUMNS) == 16
+    assert list(frame.columns) == list(DEFAULT_COLUMNS) and len(DEFAULT_COLUMNS) == 17
+    assert "diff" in frame.columns and "tries" not in frame.columns  # readable, with what changed
     assert str(frame["when"].dt.tz) == "UTC" and frame["when"][0] == pd.Timestamp(WHEN)
     assert str(frame["timezone"].dtype) == "Int64" and str(frame["http_status"].dtype) == "Int64"
     assert frame["ok"].dtype == bool and frame["maybe_created"].dtype == bool

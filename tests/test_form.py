@@ -390,6 +390,22 @@ def test_create_sends_the_previewed_body(form: CampaignForm, sandbox: Sandbox) -
     assert form.create() is not None and len(sandbox.campaigns) == 2
 
 
+def test_the_zone_is_kept_beside_the_campaign_and_never_sent(
+    form: CampaignForm, sandbox: Sandbox
+) -> None:
+    fill(form)
+    form.zone_picker.select("New York")
+    assert form.draft is not None and form.draft.zone == "America/New_York"
+    assert form.payload is not None and "zone" not in form.payload["campaign"]
+    assert form.payload["campaign"]["timezone"] == -300  # its offset on the form's date
+    form.create_button.click()
+    assert form.results_log.to_frame()["zone"].tolist() == ["America/New_York"]
+    form.zone_picker.select("Paris")  # editing: the zone's offset is what changes
+    assert form.diff == {"timezone": (-300, 60)}
+    form.zone_picker.select("UTC")  # a fixed offset keeps no zone: the offset says it all
+    assert form.draft is not None and form.draft.zone is None
+
+
 def test_new_campaign_clears_and_duplicate_keeps_the_fields(
     form: CampaignForm, sandbox: Sandbox
 ) -> None:

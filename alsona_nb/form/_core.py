@@ -265,6 +265,7 @@ class FormCore(FormView):
                 seats=list(draft.seats),
                 schedule=draft.schedule.model_dump(),
                 timezone=draft.timezone,
+                zone=draft.zone,
             )
             return self._update.payload, dict(self._update.diff)
         except InvalidDraftError as exc:  # no account id anywhere, or a refused change

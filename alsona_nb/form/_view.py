@@ -50,6 +50,7 @@ class FormView(FormWidgets):
             "seats": list(self.seat_picker.value),
             "schedule": {day: list(v) for day, v in self.schedule.value.items()},
             "timezone": self.zone_picker.value,
+            "zone": _kept_zone(self.zone_picker.zone),
             "campaign_id": self.campaign_id_input.value.strip() or None,
             **hidden,
         }
@@ -61,7 +62,10 @@ class FormView(FormWidgets):
         self.seat_picker.set_ids(list(draft.seats))
         self.campaign_id_input.value = draft.campaign_id or ""
         self.schedule.value = {d: w.model_dump() for d, w in draft.schedule.days().items()}
-        self.zone_picker.set_minutes(draft.timezone)
+        if draft.zone:
+            self.zone_picker.select(draft.zone)
+        if not draft.zone or self.zone_picker.value != draft.timezone:
+            self.zone_picker.set_minutes(draft.timezone)
 
     def is_touched(self, key: str) -> bool:
         """Whether the problems filed under ``key`` are shown in red yet."""
@@ -168,3 +172,9 @@ class FormView(FormWidgets):
             if widget is not self:
                 widget.close()
         super().close()
+
+
+def _kept_zone(zone: str) -> str | None:
+    """The zone a draft keeps beside its offset (never sent): a named zone, whose offset may
+    change with the seasons; not a fixed offset ("UTC", "UTC+02:00"), which the offset says."""
+    return zone if zone and not zone.startswith("UTC") else None

@@ -16,7 +16,9 @@ FORM := notebooks/02_campaign_form.ipynb
 APP  := $(or $(wildcard notebooks/app.ipynb),$(FORM))
 SOURCES := alsona_nb tests benchmarks constraints hatch_build.py
 # Jupyter serves this directory, so a printed path is the notebook's path in the repository.
-SERVE := --ServerApp.root_dir=. --ServerApp.ip=127.0.0.1 --port=$(PORT) --ServerApp.port_retries=0
+# Saving keeps the form's placeholder output, not a widget view that another session cannot show.
+SERVE := --ServerApp.root_dir=. --ServerApp.ip=127.0.0.1 --port=$(PORT) --ServerApp.port_retries=0 \
+	--ContentsManager.pre_save_hook=alsona_nb.form.placeholder_outputs
 # Voila (`make app`, and Binder's jupyter_server) shuts down a kernel left idle this many seconds
 # with no page connected (every closed page left one running); an open page's kernel stays.
 # binder/jupyter_server_config.json says the same (tests/test_binder.py checks they agree).

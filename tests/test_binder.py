@@ -88,6 +88,17 @@ def test_binder_moves_notebook_with_jupyterlab() -> None:
 CULLING = ("cull_idle_timeout", "cull_interval", "cull_connected")
 
 
+def test_binder_and_make_demo_save_the_form_as_its_placeholder() -> None:
+    """A saved form notebook shows the placeholder elsewhere, not "model not found"."""
+    config = json.loads((BINDER / "jupyter_server_config.json").read_text())
+    hook = config["ContentsManager"]["pre_save_hook"]
+    assert hook == "alsona_nb.form.placeholder_outputs"
+    module, _, name = hook.rpartition(".")
+    assert callable(getattr(__import__(module, fromlist=[name]), name))
+    makefile = (REPO / "Makefile").read_text()
+    assert f"--ContentsManager.pre_save_hook={hook}" in makefile
+
+
 def test_binder_and_make_app_cull_idle_kernels_alike() -> None:
     """Every closed Voila page leaves a kernel: both Binder's server and `make app` cull them."""
     config = json.loads((BINDER / "jupyter_server_config.json").read_text())

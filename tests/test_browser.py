@@ -515,6 +515,27 @@ def test_voila_app_creates_nothing_on_load_then_a_campaign(
     assert server.leftovers == [], f"Voila did not shut down cleanly: {server.leftovers}"
 
 
+def test_voila_render_path_of_the_binder_badge_opens_the_app(
+    jupyter: Server, browser: Browser
+) -> None:
+    """The Binder badge opens /voila/render/notebooks/app.ipynb: Voila as an extension of
+    the Jupyter server (not the standalone `voila` above). The app opens clean there too."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        page.goto(jupyter.url("/voila/render/notebooks/app.ipynb"), timeout=90_000)
+        form = page.locator(".alsona-form")
+        form.wait_for(timeout=90_000)
+        assert page.title() == "Create an Alsona campaign"
+        assert form.locator(".alsona-banner").inner_text().startswith("SANDBOX")
+        assert form.locator('.alsona-line[data-kind="error"]').count() == 0
+        assert "CampaignForm" not in page.content()  # outputs only, no code
+        assert "javascript error" not in form.inner_text().lower()
+    finally:
+        context.close()
+
+
 # -- where the front-end script cannot load ------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from ._settle import WRITABLE, Found, GetCampaign, settle_create, settle_delete,
 if TYPE_CHECKING:
     import pandas as pd
 
-_WRITTEN_BACK = ("ok", "maybe_created", "outcome", "settled", "error_message")
+_WRITTEN_BACK = ("ok", "maybe_created", "outcome", "settled", "error_message", "http_status")
 
 
 def reconcile(results: Any, get: GetCampaign, sleep: Callable[[float], None]) -> pd.DataFrame:
@@ -94,6 +94,7 @@ def settle_row(row: dict[str, Any], get: GetCampaign, sleep: Callable[[float], N
             maybe_created=False,
             error_message=None,
             settled=f"{done} (confirmed by the server)",
+            http_status=200 if done != "deleted" else 404,  # the answer that settled it
         )
         if found.campaign is not None and "priority" in row:
             row.update(priority=found.campaign.priority, wait_until=found.campaign.wait_until)

@@ -67,7 +67,12 @@ def measure(n: int = 500, runs: int = 3) -> dict[str, list[float]]:
             found["raw, fsync"].append(_per_line(syscalls, n))
             for sync, name in ((True, "record, fsync"), (False, "record, no fsync")):
                 log = ResultsLog(os.path.join(folder, f"{name}.jsonl"), sync=sync)
-                found[name].append(_per_line(lambda log=log: [log.record(a) for a in attempts], n))
+
+                def records(log: ResultsLog = log) -> None:
+                    for attempt in attempts:
+                        log.record(attempt)
+
+                found[name].append(_per_line(records, n))
     return found
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import FakeTime
 
 from alsona_nb import (
     AlsonaClient,
@@ -31,7 +32,6 @@ from alsona_nb import (
 )
 from alsona_nb._pacing import Pacer
 from alsona_nb.sandbox import Fault
-from tests.conftest import FakeTime
 
 SEAT = "seat_6a13e661ecc6a86e3fb7"
 OTHER = "account_0b0b0b0b0b0b0b0b0b0b"

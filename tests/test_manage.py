@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import FakeTime
 
 from alsona_nb import (
     AlsonaClient,
@@ -27,7 +28,6 @@ from alsona_nb import (
     zone_offset,
 )
 from alsona_nb.sandbox import Fault
-from tests.conftest import FakeTime
 
 SEAT = "seat_6a13e661ecc6a86e3fb7"
 SEAT_B = "seat_1f0c9a7e2b4d8c3a5e61"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FakeTime
 
 from alsona_nb import (
     AlsonaClient,
@@ -30,7 +31,6 @@ from alsona_nb import (
     create_campaigns,
 )
 from alsona_nb.sandbox import Fault
-from tests.conftest import FakeTime
 
 OTHER = "account_0b0b0b0b0b0b0b0b0b0b"
 SEAT_B = "seat_1f0c9a7e2b4d8c3a5e61"

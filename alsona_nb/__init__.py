@@ -44,7 +44,6 @@ from ._models import (
 )
 from ._results import ResultsLog
 from ._retry import RetryPolicy
-from ._timezones import ZoneOffset, find_zone, zone_offset
 from ._version import __version__
 
 # A library logs, the application decides what is shown.
@@ -54,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._batch import create_campaigns
     from ._manage import CampaignPlan, fix_zone_drift, plan_campaigns, zone_drift
     from ._sheet import DraftBatch, InvalidRowsError, drafts_from_frame, read_campaigns_csv
+    from ._timezones import ZoneOffset, find_zone, zone_offset
     from .form import CampaignForm
     from .sandbox import Fault, Sandbox, SandboxAdapter
 
@@ -114,7 +114,8 @@ __all__ = [
     "zone_offset",
 ]
 
-# Names whose modules import pandas or ipywidgets (or the sandbox), loaded on first access.
+# Names whose modules import pandas or ipywidgets (or the sandbox, or the zone tables),
+# loaded on first access.
 _LAZY: dict[str, str] = {
     "CampaignForm": ".form",
     "DraftBatch": "._sheet",
@@ -122,6 +123,9 @@ _LAZY: dict[str, str] = {
     "drafts_from_frame": "._sheet",
     "read_campaigns_csv": "._sheet",
     "create_campaigns": "._batch",
+    "ZoneOffset": "._timezones",
+    "find_zone": "._timezones",
+    "zone_offset": "._timezones",
     "Fault": ".sandbox",
     "Sandbox": ".sandbox",
     "SandboxAdapter": ".sandbox",

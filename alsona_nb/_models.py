@@ -26,8 +26,6 @@ from pydantic import (
     model_validator,
 )
 
-from ._timezones import zone_offset
-
 DAYS: tuple[str, ...] = (
     "monday",
     "tuesday",
@@ -68,6 +66,8 @@ MAX_NAME_LENGTH = 500
 @lru_cache(maxsize=512)
 def _is_zone(name: str) -> bool:
     """An IANA name, or a fixed offset as ``find_zone`` writes it (``"UTC+02:00"``)."""
+    from ._timezones import zone_offset  # on first use: import alsona_nb stays light
+
     try:
         zone_offset(name)
     except ValueError:

@@ -18,7 +18,6 @@ from ._attempt import PreparedCreate, PreparedDelete, PreparedUpdate
 from ._errors import InputError, InvalidDraftError
 from ._models import Campaign, CampaignDraft, CampaignStatus, mint_campaign_id, problems
 from ._settle import WRITABLE, wire
-from ._timezones import zone_offset
 
 #: What an update may change.
 CHANGEABLE = ("name", "status", "seats", "schedule", "timezone", "zone")
@@ -120,6 +119,8 @@ def build_delete(campaign_id: str, account_id: str, base_url: str) -> PreparedDe
 
 def _validated(data: dict[str, Any]) -> CampaignDraft:
     if data.get("zone") and data.get("timezone") is None:
+        from ._timezones import zone_offset  # on first use: import alsona_nb stays light
+
         with contextlib.suppress(ValueError):  # the model names the zone as the problem
             data["timezone"] = zone_offset(str(data["zone"])).minutes
     try:

@@ -17,25 +17,26 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
-import numbers
-import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from os import PathLike
 from pathlib import Path
 from typing import IO, Any, NamedTuple, TypeVar, cast
-from zoneinfo import available_timezones
 
 import pandas as pd
 from pydantic import ValidationError
 
+from ._cells import (
+    PARSERS,
+    Bad,
+    Where,
+    blank_cell,
+    say,
+)
 from ._errors import InvalidDraftError
-from ._frames import is_missing
 from ._models import DAYS, CampaignDraft, DayWindow, WeeklySchedule, problems
-from ._timezones import find_zone, offset_minutes, zone_offset
+from ._timezones import zone_offset
 
 __all__ = [
     "ChangeBatch",
@@ -87,76 +88,12 @@ _STAND_INS: dict[str, Any] = {
     "schedule": WeeklySchedule.every_day(),
 }
 
-#: Every sentence the reader says about a cell, by kind; the model says the rest.
-_SAY = {
-    "no_seats": "No seats: give one seat id, or several separated by ; or ,",
-    "seats_kind": "Seats must be a list or text like 'seat_a; seat_b', not {value!r}",
-    "no_days": "No days: give e.g. mon-fri, mon,wed,fri or every day",
-    "days_kind": "Days must be text like mon-fri, not {value!r}",
-    "not_a_day": (
-        "{value!r} is not a day: use mon..sun (or mo, tu, tues, thu, thurs...), a range "
-        "like mon-fri, a list like mon,wed,fri, or every day"
-    ),
-    "no_hour": "Missing: give a whole hour such as 9 or 09:00",
-    "not_an_hour": "{value!r} is not an hour: use 9 or 09:00",
-    "part_hour": "{value!r}: campaigns run in whole hours (use {hour}:00)",
-    "true_false": "Must be a number of {unit}, not true/false",
-    "not_whole": "{value:g} is not a whole number of {unit}",
-    "unknown_zone": (
-        "Unknown time zone {value!r}: use a zone such as 'Europe/Paris' or 'Pacific Time', "
-        "a city, an offset such as UTC+2, or minutes such as -300"
-    ),
-    "zone_kind": "A zone is a name such as 'Europe/Paris', not {value!r} (minutes go in timezone)",
-    "clash": "{value!r} does not agree with {other!r} in {column}: give the zone once",
-    "schedule_kind": (
-        "The schedule must be the API's seven days, e.g. "
-        '{{"monday": [true, 9, 17], ..., "sunday": [false, 9, 17]}}'
-    ),
-    "no_schedule": "No schedule: give days, start_hour and end_hour, or a schedule",
-    "repeated_id": "campaign id already used by row {row}",
-    "extra_cells": (
-        "This row has {cells} cells but the header names {width} columns, so {lost!r} would "
-        'be lost: quote a cell that holds the delimiter ("seat_a, seat_b"), put ; between '
-        "seats, or give the column a name"
-    ),
-}
 _MISSING = {"days": "no_days", "start_hour": "no_hour", "end_hour": "no_hour"}
 _DST_NOTE = (
     "{zone} observes daylight saving time: each campaign is sent with the zone's offset on "
     "the day it is sent, and keeps that offset when the clocks change (the zone is kept "
     "beside the campaign, so that the drift can be found and fixed)."
 )
-
-_GROUPS = {
-    "every day": DAYS,
-    "everyday": DAYS,
-    "daily": DAYS,
-    "all": DAYS,
-    "all week": DAYS,
-    "weekdays": DAYS[:5],
-    "weekday": DAYS[:5],
-    "workdays": DAYS[:5],
-    "weekends": DAYS[5:],
-    "weekend": DAYS[5:],
-}
-_ABBREVIATIONS = {
-    "monday": ("mo", "mon", "mond"),
-    "tuesday": ("tu", "tue", "tues"),
-    "wednesday": ("we", "wed", "weds", "wedn"),
-    "thursday": ("th", "thu", "thur", "thurs"),
-    "friday": ("fr", "fri"),
-    "saturday": ("sa", "sat"),
-    "sunday": ("su", "sun"),
-}
-#: Every accepted spelling of a day (lower case, without a trailing dot) -> its index.
-DAY_NAMES: dict[str, int] = {
-    word: DAYS.index(day)
-    for day, short in _ABBREVIATIONS.items()
-    for word in (day, day + "s", *short)
-}
-_HOUR = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
-_MINUTES = re.compile(r"^[+-]?\d+$")
-_FIXED = re.compile(r"UTC[+-]\d{2}:\d{2}")
 
 Problem = tuple[str, Any, str]  # (column, value, reason)
 #: What a CSV can come from: a path, a text stream, or bytes (a binary stream, an upload).
@@ -173,18 +110,6 @@ Source = (
 _T = TypeVar("_T")
 
 
-def _say(kind: str, **values: Any) -> str:
-    return _SAY[kind].format(**values)
-
-
-class _Bad(ValueError):
-    """A cell that cannot be read, and why (one sentence or more)."""
-
-    def __init__(self, *reasons: str) -> None:
-        self.reasons = reasons
-        super().__init__("; ".join(reasons))
-
-
 class _Failed:
     """The remembered outcome of a cell that could not be read."""
 
@@ -192,13 +117,6 @@ class _Failed:
 
     def __init__(self, reasons: tuple[str, ...]) -> None:
         self.reasons = reasons
-
-
-class _Where(NamedTuple):
-    """What a ``timezone`` or ``zone`` cell says: minutes, a zone, or both unknown."""
-
-    minutes: int | None
-    zone: str | None
 
 
 # -- what a read gives --------------------------------------------------------------------
@@ -591,7 +509,7 @@ def _csv_rows(
             if any(cell.strip() for cell in extra):
                 lost = delimiter.join(extra)
                 found.append(
-                    (_EXTRA, lost, _say("extra_cells", cells=len(record), width=width, lost=lost))
+                    (_EXTRA, lost, say("extra_cells", cells=len(record), width=width, lost=lost))
                 )
             if keep is not None:
                 keep.append((line, (record + [""] * width)[:width]))
@@ -719,7 +637,7 @@ class _Reader:
 
     def repeated(self, cid: str, row: Hashable, first: dict[str, Hashable]) -> Problem | None:
         if cid in first:
-            return (self._show("campaign_id"), cid, _say("repeated_id", row=first[cid]))
+            return (self._show("campaign_id"), cid, say("repeated_id", row=first[cid]))
         first[cid] = row
         return None
 
@@ -728,9 +646,9 @@ class _Reader:
         given: dict[str, Any] = {}
         found = list(record.found)
         for key, raw in record.cells.items():
-            if _blank(raw):
+            if blank_cell(raw):
                 if self.complete and key == "seats":
-                    found.append((key, raw, _say("no_seats")))
+                    found.append((key, raw, say("no_seats")))
                 continue
             value = self._cell(key, raw)
             if isinstance(value, _Failed):
@@ -742,7 +660,7 @@ class _Reader:
         return given, found
 
     def _cell(self, key: str, raw: Any) -> Any:
-        parse = _PARSERS[key]
+        parse = PARSERS[key]
         if key in _UNIQUE:
             return _attempt(parse, raw)
         memo = _memo_key(key, raw)
@@ -757,7 +675,7 @@ class _Reader:
         """``timezone`` and ``zone`` together: the minutes and the zone they give."""
         said: dict[str, tuple[str, Any]] = {}  # "minutes" or "zone" -> (column, value)
         for key in ("timezone", "zone"):
-            where: _Where | None = given.pop(key, None)
+            where: Where | None = given.pop(key, None)
             if where is None:
                 continue
             for part, value in (("minutes", where.minutes), ("zone", where.zone)):
@@ -766,7 +684,7 @@ class _Reader:
                 if part in said and said[part][1] != value:
                     column, _ = said[part]
                     other, named = cells[column], self._show(column)
-                    reason = _say("clash", value=cells[key], other=other, column=named)
+                    reason = say("clash", value=cells[key], other=other, column=named)
                     found.append((key, cells[key], reason))
                 else:
                     said[part] = (key, value)
@@ -783,14 +701,14 @@ class _Reader:
         """Days and hours, checked together, as one shared ``WeeklySchedule``. A schedule
         cell wins over them; for changes, a row that gives one of the three gives all."""
         parts = {key: given.pop(key) for key in _PARTS if key in given}
-        if not _blank(cells.get("schedule")):
+        if not blank_cell(cells.get("schedule")):
             return  # read (or refused) from the schedule cell
-        asked = [key for key in _PARTS if not _blank(cells.get(key))]
+        asked = [key for key in _PARTS if not blank_cell(cells.get(key))]
         if self.complete and not any(key in self.columns for key in _PARTS):
-            found.append(("schedule", cells.get("schedule"), _say("no_schedule")))
+            found.append(("schedule", cells.get("schedule"), say("no_schedule")))
             return
         if self.complete or asked:
-            found.extend((k, cells.get(k), _say(_MISSING[k])) for k in _PARTS if k not in asked)
+            found.extend((k, cells.get(k), say(_MISSING[k])) for k in _PARTS if k not in asked)
         if "start_hour" in parts and "end_hour" in parts:
             window = self._remember(("window", parts["start_hour"], parts["end_hour"]), _window)
             found.extend(window)
@@ -838,7 +756,7 @@ _NOTHING = object()
 def _attempt(parse: Callable[[Any], Any], raw: Any) -> Any:
     try:
         return parse(raw)
-    except _Bad as exc:
+    except Bad as exc:
         return _Failed(exc.reasons)
 
 
@@ -905,152 +823,3 @@ def _sentence(reason: str) -> str:
 
 def _week(days: tuple[str, ...], start: int, end: int) -> WeeklySchedule:
     return WeeklySchedule.model_validate({day: [day in days, start, end] for day in DAYS})
-
-
-# -- cells --------------------------------------------------------------------------------
-
-
-def _blank(value: Any) -> bool:
-    return is_missing(value) or (isinstance(value, str) and not value.strip())
-
-
-def _text(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _seats(value: Any) -> tuple[Any, ...]:
-    if isinstance(value, str):
-        found = tuple(s.strip() for s in re.split(r"[;,]", value) if s.strip())
-    elif isinstance(value, Iterable) and not isinstance(value, Mapping):
-        found = tuple(s.strip() if isinstance(s, str) else s for s in value)
-    else:
-        raise _Bad(_say("seats_kind", value=value))
-    if not found:
-        raise _Bad(_say("no_seats"))
-    return found
-
-
-def _day(token: str) -> int:
-    number = DAY_NAMES.get(token.rstrip("."))
-    if number is None:
-        raise _Bad(_say("not_a_day", value=token))
-    return number
-
-
-def _days(value: Any) -> tuple[str, ...]:
-    """The days a cell names, Monday first: ``mon-fri``, ``fri-mon`` (wraps round the week),
-    ``mo we fr``, ``Tues, Thurs``, ``mon to wed; sat``, ``weekdays``, ``every day``..."""
-    tokens: list[str]
-    if isinstance(value, str):
-        text = " ".join(value.lower().replace("\u2013", "-").split())
-        if text in _GROUPS:
-            return _GROUPS[text]
-        text = re.sub(r"\s*(?:-|\bto\b|\bthrough\b|\bthru\b)\s*", "-", text)
-        tokens = [t for t in re.split(r"[,;/&+ ]+|\band\b", text) if t and t != "and"]
-    elif isinstance(value, Iterable):
-        tokens = [str(t).strip().lower() for t in value]
-    else:
-        raise _Bad(_say("days_kind", value=value))
-    chosen: set[str] = set()
-    for token in tokens:
-        if token in _GROUPS:
-            chosen.update(_GROUPS[token])
-        elif "-" in token:
-            first, _, last = token.partition("-")
-            a, b = _day(first), _day(last)
-            span = range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)]
-            chosen.update(DAYS[i] for i in span)
-        else:
-            chosen.add(DAYS[_day(token)])
-    if not chosen:
-        raise _Bad(_say("no_days"))
-    return tuple(day for day in DAYS if day in chosen)
-
-
-def _number_cell(value: Any, unit: str) -> int | None:
-    """A cell that already holds a number, as an int (``None`` for text)."""
-    if isinstance(value, bool):
-        raise _Bad(_say("true_false", unit=unit))
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise _Bad(_say("not_whole", value=value, unit=unit))
-        return int(value)
-    return None
-
-
-def _hour(value: Any) -> int:
-    number = _number_cell(value, "hours")
-    if number is not None:
-        return number
-    match = _HOUR.match(str(value).strip())
-    if match is None:
-        raise _Bad(_say("not_an_hour", value=value))
-    if match.group(2) not in (None, "00"):
-        raise _Bad(_say("part_hour", value=value, hour=match.group(1)))
-    return int(match.group(1))  # the model checks the range (0..24) and start < end
-
-
-def _timezone(value: Any) -> _Where:
-    """Minutes (a number, or text such as ``-300``), or a zone as ``_zone`` reads it."""
-    number = _number_cell(value, "minutes")
-    if number is not None:
-        return _Where(number, None)
-    text = str(value).strip()
-    if _MINUTES.match(text):
-        return _Where(int(text), None)
-    return _zone(text)
-
-
-def _zone(value: Any) -> _Where:
-    """A zone by the words people type (``America/New_York``, ``Pacific Time``, a city);
-    a fixed offset (``UTC+2``) gives its minutes, since no clock change can move it."""
-    if not isinstance(value, str) or _MINUTES.match(value.strip()):
-        raise _Bad(_say("zone_kind", value=value))
-    text = value.strip()
-    if text in _iana_names():
-        return _Where(None, text)  # the common case, without building the word index
-    found = find_zone(text)
-    if found is None:
-        raise _Bad(_say("unknown_zone", value=text))
-    if _FIXED.fullmatch(found):
-        return _Where(offset_minutes(found, date(2000, 1, 1)), None)
-    return _Where(None, found)
-
-
-@lru_cache(maxsize=1)
-def _iana_names() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def _schedule_cell(value: Any) -> WeeklySchedule:
-    """The API's seven-day dict (or its JSON text, as a CSV holds it)."""
-    if isinstance(value, WeeklySchedule):
-        return value
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise _Bad(_say("schedule_kind")) from None
-    if not isinstance(value, Mapping):
-        raise _Bad(_say("schedule_kind"))
-    try:
-        return WeeklySchedule.model_validate(value)
-    except ValidationError as exc:
-        raise _Bad(*(reason for _, reason in problems(exc))) from None
-
-
-_PARSERS: dict[str, Callable[[Any], Any]] = {
-    "name": _text,
-    "status": _text,
-    "campaign_id": _text,
-    "account_id": _text,
-    "seats": _seats,
-    "days": _days,
-    "start_hour": _hour,
-    "end_hour": _hour,
-    "timezone": _timezone,
-    "zone": _zone,
-    "schedule": _schedule_cell,
-}

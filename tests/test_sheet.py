@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from alsona_nb import AlsonaError, CampaignDraft, InvalidDraftError, WeeklySchedule
+from alsona_nb._cells import DAY_NAMES
 from alsona_nb._models import DAYS
 from alsona_nb._sheet import (
-    DAY_NAMES,
     DraftBatch,
     InvalidRowsError,
     drafts_from_frame,

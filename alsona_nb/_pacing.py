@@ -1,6 +1,6 @@
 """The adaptive pacer of bulk creation: how fast to send, and how many requests at once.
 
-The API's gateway throttles with a token bucket and answers 429 (NOTES 13); its rate is not
+The API's gateway throttles with a token bucket and answers 429; its rate is not
 published. ``Pacer`` learns it from the answers, as TCP and the AWS SDKs' adaptive retry
 mode do: additive increase, multiplicative decrease.
 
@@ -27,11 +27,16 @@ mode do: additive increase, multiplicative decrease.
 * ``max_rate`` (requests per second) says the limit when it is known: requests are spaced
   at ``1 - margin`` of it from the start (arrival jitter at exactly the limit draws
   refusals), a refusal does not cut the rate (the limit is known; the refused request
-  just waits its ``Retry-After``), and ``max_burst`` lets that many leave at once first.
-* A ``503`` with ``Retry-After: 0`` asks for nothing but a new try: it is not taken as a
-  sign of the rate. No wait is ever longer than ``LONGEST_WAIT`` (an hour), whatever the
-  server asks; ``refused_too_long`` tells the caller a refusal asked for longer, so that
-  its row can be reported as not sent.
+  just waits its ``Retry-After``; two within 20 spacings widen the margin by half, up to
+  ``WIDEST_MARGIN``: the jitter is wider than the margin), and ``max_burst`` lets that many
+  leave at once first.
+* A ``503`` with ``Retry-After: 0`` asks for nothing but a new try, and a ``503`` without
+  ``Retry-After`` while refusals are under a third of the answers of the last ``window``
+  seconds is a failure now and then: neither is taken as a sign of the rate (a server that
+  fails one request in ten is not asking for less; a storm of them still cuts it).
+* No wait is ever longer than ``LONGEST_WAIT`` (an hour), whatever the server asks;
+  ``refused_too_long`` tells the caller a refusal asked for longer, so that its row can be
+  reported as not sent.
 
 Everything is deterministic: the clock, ``sleep`` and the jitter come in as arguments, so
 tests run it on a fake clock and assert the waits it recorded.
@@ -53,6 +58,8 @@ __all__ = ["LONGEST_WAIT", "Pacer", "Ticket"]
 
 #: Statuses that mean "too fast": the gateway refused before doing anything.
 THROTTLED = (429, 503)
+#: The widest ``margin`` under a known ``max_rate`` that refusals close together lead to.
+WIDEST_MARGIN = 0.08
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,7 @@ class Pacer:
         self._ssthresh = math.inf
         self._last_cut = -math.inf  # requests sent before this do not cut the rate again
         self._accepted: deque[float] = deque(maxlen=4096)  # when accepted requests left
+        self._refused: deque[float] = deque(maxlen=4096)  # when refusals came
         self._fastest = math.inf
         self._starved = False  # a request waited for a slot since the limit last grew
         self._started: float | None = None
@@ -253,10 +261,17 @@ class Pacer:
             if retry_after is not None and retry_after > LONGEST_WAIT:
                 self.too_long += 1
                 retry_after = LONGEST_WAIT
-            if status == 503 and retry_after == 0:  # "try again now" is not a rate
+            self._refused.append(now)
+            if status == 503 and (retry_after == 0 or (retry_after is None and self._sparse(now))):
+                # "try again now", or a failure now and then among fine answers: not a rate
                 self.pause_reason = f"{status} {_REASONS[status]}"
                 return
-            # a known limit is not cut for a refusal (arrival jitter, not a lower limit)
+            # a known limit is not cut for a refusal (arrival jitter, not a lower limit)...
+            if self.max_rate is not None and self._jittery(ticket, now):
+                # ...but refusals close together say the jitter is wider than the margin
+                self.margin = min(WIDEST_MARGIN, self.margin * 1.5)
+                self.rate = self.max_rate * (1.0 - self.margin)
+                self._last_cut = now
             if (
                 self.max_rate is None and ticket.reserved_at > self._last_cut
             ):  # once per round trip, as TCP does
@@ -299,6 +314,25 @@ class Pacer:
                 self.rate += self.increase * self._ssthresh / self.rate
             if self.max_rate is not None:
                 self.rate = min(self.rate, self.max_rate * (1.0 - self.margin))
+
+    def _jittery(self, ticket: Ticket, now: float) -> bool:
+        """Whether this refusal of a known limit came within 20 spacings of the one before,
+        for a request spaced after the margin last widened (and it can widen still)."""
+        assert self.max_rate is not None
+        return (
+            self.margin < WIDEST_MARGIN
+            and ticket.reserved_at > self._last_cut
+            and len(self._refused) >= 2
+            and (now - self._refused[-2]) * self.max_rate < 20
+        )
+
+    def _sparse(self, now: float) -> bool:
+        """Whether refusals were under a third of the answers of the last ``window`` seconds:
+        a server failing now and then, not one asking for less."""
+        since = now - self.window
+        refused = sum(1 for t in self._refused if t > since)
+        accepted = sum(1 for t in self._accepted if t > since)
+        return 3 * refused < refused + accepted
 
     def _measured(self, now: float) -> float:
         """Answers accepted per second over the last ``window`` seconds (or since the first

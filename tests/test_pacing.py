@@ -7,11 +7,12 @@ import itertools
 import math
 import random
 import threading
+from dataclasses import dataclass
 
 import pytest
 from conftest import FakeTime
 
-from alsona_nb._pacing import LONGEST_WAIT, Pacer, Ticket
+from alsona_nb._pacing import LONGEST_WAIT, WIDEST_MARGIN, Pacer, Ticket
 
 
 def pacer(clock: FakeTime, **kw: object) -> Pacer:
@@ -52,6 +53,7 @@ def test_a_refusal_sets_the_rate_from_what_was_accepted() -> None:
     # a short Retry-After holds only the refused request; the others are spaced at the rate
     assert p.resend_delay(1.0) == 1.0 and p.paused_until < clock.now
     first, second = send(p, clock), send(p, clock)
+    assert p.rate is not None
     assert second.sent_at - first.sent_at == pytest.approx(1 / p.rate, rel=0.05)
     assert p.limit == 8.0  # a short refusal keeps the concurrency
 
@@ -61,6 +63,7 @@ def test_a_long_retry_after_pauses_everything_and_halves_concurrency() -> None:
     p = pacer(clock, max_rate=10.0, long_pause=5.0)
     send(p, clock, 503, retry_after=30.0)
     assert p.describe().startswith("paused 30.0 s: 503 Service Unavailable")
+    assert p.rate is not None
     assert p.resend_delay(30.0) == pytest.approx(1 / p.rate)  # the pause holds it already
     ticket = p.acquire()
     assert ticket.waited == pytest.approx(30.0) and p.limit == 4.0
@@ -70,15 +73,42 @@ def test_a_long_retry_after_pauses_everything_and_halves_concurrency() -> None:
 def test_one_cut_per_round_trip() -> None:
     """Refusals of requests that left before the last cut say nothing new."""
     clock = FakeTime()
-    p = pacer(clock, max_rate=50.0)
+    p = pacer(clock)
+    send(p, clock)
     early = [p.acquire() for _ in range(4)]
+    clock.now += 0.01
     p.observe(early[0], 429)
     after_one = p.rate
+    assert after_one is not None
     for ticket in early[1:]:
         p.observe(ticket, 429)
     assert p.rate == after_one and p.throttled == 4
     for ticket in early:
         p.release(ticket)
+
+
+def test_refusals_close_together_widen_a_known_limits_margin() -> None:
+    """Under a known limit a refusal is arrival jitter: it never cuts the rate, but two within
+    20 spacings widen the margin by half (once per round trip), up to ``WIDEST_MARGIN``."""
+    clock = FakeTime()
+    p = pacer(clock, max_rate=100.0)
+    send(p, clock, 429, retry_after=1.0)
+    assert p.rate == pytest.approx(97.0)  # one refusal: nothing changes
+    early = [p.acquire() for _ in range(3)]
+    p.observe(early[0], 429, retry_after=1.0)
+    assert p.margin == pytest.approx(0.045) and p.rate == pytest.approx(95.5)
+    for ticket in early[1:]:  # spaced before the margin widened: nothing new
+        p.observe(ticket, 429, retry_after=1.0)
+    assert p.margin == pytest.approx(0.045)
+    for ticket in early:
+        p.release(ticket)
+    for _ in range(20):
+        clock.now += 0.001
+        send(p, clock, 429, retry_after=1.0)
+    assert p.margin == WIDEST_MARGIN and p.rate == pytest.approx(92.0)
+    clock.now += 1.0  # a refusal alone: a known limit is never cut for it
+    send(p, clock, 429, retry_after=1.0)
+    assert p.rate == pytest.approx(92.0)
 
 
 def test_no_answer_teaches_nothing_and_503_is_a_refusal() -> None:
@@ -130,18 +160,61 @@ def test_bad_options(kw: dict[str, float], message: str) -> None:
 # -- a known limit, against a simulated token bucket (no threads, no wall time) -------------
 
 
-def simulate(rate: float, burst: int, count: int, pacer_kw: dict[str, object]) -> tuple[float, int]:
-    """``count`` creates through the pacer's decisions against a token bucket (``rate``,
-    ``burst``) on a fake clock, as create_campaigns drives it: eight workers, each request
-    arriving 0.4-1.2 ms after it leaves, a refused row sent again after its Retry-After.
-    Returns (elapsed / ideal, requests refused); fails if a row is created twice."""
+@dataclass(frozen=True)
+class Gateway:
+    """A token bucket (``rate``, ``burst``; ``None``: no limit) that may change to
+    ``new_rate``/``new_burst`` after ``change_after`` creates, answer its 429s without
+    ``Retry-After``, or answer a 503 (``every_retry_after``) to every ``every``-th request."""
+
+    rate: float | None
+    burst: int = 1
+    change_after: int | None = None
+    new_rate: float | None = None
+    new_burst: int | None = None
+    retry_after: bool = True
+    every: int | None = None
+    every_retry_after: float | None = None
+
+    def ideal(self, count: int) -> float:
+        """The burst at once, then the rest at the rate (summed over both phases)."""
+        if self.rate is None:
+            return 0.0
+        if self.change_after is None or self.new_rate is None:
+            return (count - self.burst) / self.rate
+        first = (self.change_after - self.burst) / self.rate
+        return first + (count - self.change_after - (self.new_burst or self.burst)) / self.new_rate
+
+
+@dataclass(frozen=True)
+class Run:
+    elapsed: float
+    ratio: float  # elapsed / ideal (inf without a limit)
+    refused: int
+    requests: int
+
+    @property
+    def share(self) -> float:
+        return self.refused / self.requests
+
+
+def run_gateway(
+    gateway: Gateway,
+    count: int,
+    pacer_kw: dict[str, object],
+) -> Run:
+    """``count`` creates through the pacer's decisions against ``gateway`` on a fake clock,
+    as create_campaigns drives it: eight workers, each request arriving (and answered)
+    0.4-1.2 ms after it leaves, a refused row sent again after its ``resend_delay``. Fails
+    if a row is created twice or not at all."""
     rng = random.Random(7)
     now = [0.0]
     p = Pacer(8, clock=lambda: now[0], sleep=lambda s: None, rng=rng.random, **pacer_kw)  # type: ignore[arg-type]
+    rate, burst = gateway.rate, gateway.burst
     bucket = {"tokens": float(burst), "stamp": 0.0}
     events: list[tuple[float, int, str, int, Ticket | None]] = []
+    answers: dict[int, tuple[int, float | None]] = {}  # an answer event's status, Retry-After
     order = itertools.count()
-    queue, created, refused, done, last = list(range(count)), [0] * count, 0, 0, 0.0
+    queue, created, refused, done, last, arrived = list(range(count)), [0] * count, 0, 0, 0.0, 0
     idle = 8
 
     def start() -> None:
@@ -149,43 +222,62 @@ def simulate(rate: float, burst: int, count: int, pacer_kw: dict[str, object]) -
         while idle and queue and (ticket := p.try_acquire()) is not None:
             idle -= 1
             row = queue.pop(0)
-            heapq.heappush(
-                events,
-                (
-                    ticket.sent_at + 0.0004 + 0.0008 * rng.random(),
-                    next(order),
-                    "arrive",
-                    row,
-                    ticket,
-                ),
-            )
+            arrival = ticket.sent_at + 0.0004 + 0.0008 * rng.random()
+            heapq.heappush(events, (arrival, next(order), "arrive", row, ticket))
+
+    def answer(row: int, ticket: Ticket, status: int, wait: float | None = None) -> None:
+        key = next(order)
+        answers[key] = (status, wait)
+        heapq.heappush(events, (now[0], key, "answer", row, ticket))
 
     start()
     while done < count:
-        now[0], _, kind, row, ticket = heapq.heappop(events)
+        now[0], key, kind, row, ticket = heapq.heappop(events)
         if kind == "later":
             queue.append(row)
-        else:
-            assert ticket is not None
-            refill = (now[0] - bucket["stamp"]) * rate
-            bucket["tokens"], bucket["stamp"] = min(burst, bucket["tokens"] + refill), now[0]
-            if bucket["tokens"] >= 1.0:
-                bucket["tokens"] -= 1.0
-                created[row] += 1
-                p.observe(ticket, 200)
+            start()
+            continue
+        assert ticket is not None
+        if kind == "answer":
+            status, wait = answers.pop(key)
+            p.observe(ticket, status, retry_after=wait)
+            if status == 200:
                 done, last = done + 1, now[0]
             else:
-                refused += 1
-                wait = float(max(1, math.ceil((1.0 - bucket["tokens"]) / rate)))
-                p.observe(ticket, 429, retry_after=wait)
-                heapq.heappush(
-                    events, (now[0] + p.resend_delay(wait), next(order), "later", row, None)
-                )
+                later = now[0] + p.resend_delay(wait)
+                heapq.heappush(events, (later, next(order), "later", row, None))
             p.release(ticket)
             idle += 1
-        start()
+            start()
+            continue
+        arrived += 1
+        if gateway.every is not None and arrived % gateway.every == 0:
+            refused += 1
+            answer(row, ticket, 503, gateway.every_retry_after)
+            continue
+        if rate is not None:
+            refill = (now[0] - bucket["stamp"]) * rate
+            bucket.update(tokens=min(burst, bucket["tokens"] + refill), stamp=now[0])
+            if bucket["tokens"] < 1.0:
+                refused += 1
+                wait = float(max(1, math.ceil((1.0 - bucket["tokens"]) / rate)))
+                answer(row, ticket, 429, wait if gateway.retry_after else None)
+                continue
+            bucket["tokens"] -= 1.0
+        created[row] += 1
+        if sum(created) == gateway.change_after:
+            rate, burst = gateway.new_rate, gateway.new_burst or burst
+            bucket.update(tokens=float(burst), stamp=now[0])
+        answer(row, ticket, 200)
     assert created == [1] * count
-    return last / ((count - burst) / rate), refused
+    ideal = gateway.ideal(count)
+    return Run(last, last / ideal if ideal else math.inf, refused, arrived)
+
+
+def simulate(rate: float, burst: int, count: int, pacer_kw: dict[str, object]) -> tuple[float, int]:
+    """(elapsed / ideal, requests refused) of ``count`` creates against a token bucket."""
+    run = run_gateway(Gateway(rate, burst), count, pacer_kw)
+    return run.ratio, run.refused
 
 
 @pytest.mark.parametrize(
@@ -239,3 +331,101 @@ def test_try_acquire_never_blocks() -> None:
     assert first is not None and p.try_acquire() is None
     p.release(first)
     assert p.try_acquire() is not None
+
+
+# -- every line of the pacing table, on the fake clock --------------------------------------
+# Targets: default options within 1.10x of the ideal with at most 5% refused (or at most 2);
+# a told max_rate within 1.05x with nothing refused. Lines that still miss assert what the
+# pacer measures now (a little slack above it, so a regression fails) and say so: they are
+# not the target. The answers here come back within ~1 ms: the real benchmark on this
+# machine is slower at burst 1 (100/s: about 9x, not 1.7x), which this does not reproduce.
+
+MEETS = "meets the target"
+TABLE = [
+    # (line, gateway, drafts, options, highest elapsed/ideal, most refused share, note)
+    ("1/s b1", Gateway(1, 1), 30, {}, 1.10, 0.63, "MISSES: 61% refused (target 5%)"),
+    ("2/s b10", Gateway(2, 10), 40, {}, 1.10, 0.46, "MISSES: 44% refused"),
+    ("20/s b5", Gateway(20, 5), 300, {}, 1.10, 0.05, MEETS),
+    ("50/s b50", Gateway(50, 50), 500, {}, 1.10, 0.12, "MISSES: 11.2% refused"),
+    ("20/s then 5/s", Gateway(20, 5, 80, 5, 5), 160, {}, 1.10, 0.16, "MISSES: 14.4% refused"),
+    (
+        "10/s, no Retry-After",
+        Gateway(10, 10, retry_after=False),
+        200,
+        {},
+        1.10,
+        0.16,
+        "MISSES: 14.5% refused",
+    ),
+    ("5/s b1", Gateway(5, 1), 80, {}, 1.31, 0.21, "MISSES: 1.28x, 20% refused"),
+    ("10/s b1", Gateway(10, 1), 200, {}, 1.34, 0.12, "MISSES: 1.31x, 10.7% refused"),
+    ("100/s b1", Gateway(100, 1), 1000, {}, 1.78, 0.05, "MISSES: 1.73x (1.5% refused)"),
+    ("told 2/s b10", Gateway(2, 10), 40, {"max_rate": 2}, 1.40, 0.0, "MISSES: 1.34x, burst unused"),
+    ("told 1/s b1", Gateway(1, 1), 30, {"max_rate": 1}, 1.05, 0.0, MEETS),
+    ("told 5/s b1", Gateway(5, 1), 80, {"max_rate": 5}, 1.05, 0.0, MEETS),
+    (
+        "told 100/s b1",
+        Gateway(100, 1),
+        1000,
+        {"max_rate": 100},
+        1.10,
+        0.01,
+        "MISSES: 1.08x, 0.7% refused (arrival jitter over a 10 ms spacing with no burst)",
+    ),
+    (
+        "told 2/s b10 + burst",
+        Gateway(2, 10),
+        40,
+        {"max_rate": 2, "max_burst": 10},
+        1.05,
+        0.0,
+        MEETS,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("gateway", "count", "options", "ratio", "share", "note"),
+    [pytest.param(*line[1:], id=line[0]) for line in TABLE],
+)
+def test_every_line_of_the_table(
+    gateway: Gateway,
+    count: int,
+    options: dict[str, object],
+    ratio: float,
+    share: float,
+    note: str,
+) -> None:
+    run = run_gateway(gateway, count, options)
+    assert run.ratio <= ratio, note
+    if note == MEETS and share:
+        assert run.share <= share or run.refused <= 2
+    else:
+        assert run.share <= share, note
+
+
+def test_a_503_now_and_then_is_not_a_rate() -> None:
+    # a 503 without Retry-After on every 10th request, no limit: it took 79 s of the fake
+    # clock when each one cut the rate; retried at once, the run takes a few dozen ms
+    run = run_gateway(Gateway(None, every=10), 300, {})
+    assert run.elapsed < 0.1 and run.refused == 33
+    run = run_gateway(Gateway(None, every=3, every_retry_after=0.0), 300, {})
+    assert run.elapsed < 0.1
+
+
+def test_a_storm_of_503s_still_cuts_the_rate() -> None:
+    clock = FakeTime()
+    p = pacer(clock)
+    for _ in range(3):
+        send(p, clock)
+    clock.now += 0.01
+    for _ in range(4):
+        send(p, clock, 503)
+    assert p.rate is not None  # refusals were most of the answers: a sign of the rate
+
+
+def test_a_limit_going_up_is_found_slowly() -> None:
+    # MISSES: from 5/s to 50/s after 25 creates, 300 drafts take 42 s of the fake clock
+    # where 8.5 s is the ideal (the climb adds 5% of the measured rate a second)
+    run = run_gateway(Gateway(5, 5, 25, 50, 50), 300, {})
+    assert run.elapsed < 45 and run.share <= 0.08

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import socket
 import ssl
 import threading
@@ -269,3 +270,23 @@ def echo_server() -> Iterator[EchoServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+
+
+#: What a copy of the repository for a test leaves out: environments, caches, build output,
+#: journals (the packaging and Binder tests copy the tree).
+NOT_COPIED = shutil.ignore_patterns(
+    ".venv",
+    ".venv-*",
+    ".git",
+    "__pycache__",
+    "*.egg-info",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    ".ipynb_checkpoints",
+    "test-artifacts",
+    "build",
+    "dist",
+    "*.jsonl",
+)

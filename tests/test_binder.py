@@ -27,28 +27,13 @@ from importlib.metadata import requires
 from pathlib import Path
 
 import pytest
+from conftest import NOT_COPIED
 
 REPO = Path(__file__).resolve().parents[1]
 BINDER = REPO / "binder"
 BASE_PINS = REPO / "tests" / "data" / "repo2docker-py3.11-base.txt"
 # Same versions as the project's own .venv, so the check runs the tools it is tested with.
 TEST_TOOLS = ("pytest==9.2.0", "nbval==0.11.0")
-_NOT_COPIED = shutil.ignore_patterns(
-    ".venv",
-    ".venv-*",
-    ".git",
-    "__pycache__",
-    "*.egg-info",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    ".ipynb_checkpoints",
-    "test-artifacts",
-    "build",
-    "dist",
-    "*.jsonl",
-)
 
 
 def _names(lines: list[str]) -> dict[str, str]:
@@ -156,7 +141,7 @@ def _installer(python: str) -> list[str]:
 def test_binder_environment_runs_every_notebook(tmp_path: Path) -> None:
     started = time.monotonic()
     repo = tmp_path / "repo"
-    shutil.copytree(REPO, repo, ignore=_NOT_COPIED)
+    shutil.copytree(REPO, repo, ignore=NOT_COPIED)
     venv = tmp_path / "venv"
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALSONA_", "JUPYTER", "PIP_"))}

@@ -24,27 +24,11 @@ from types import ModuleType
 
 import pytest
 import requests
+from conftest import NOT_COPIED
 
 REPO = Path(__file__).resolve().parents[1]
 PLACEHOLDER = "OWNER/"
 SLUG = "example-org/alsona_nb"
-# What a copy of the tree leaves out: environments, caches, build output, journals.
-_NOT_COPIED = shutil.ignore_patterns(
-    ".venv",
-    ".venv-*",
-    ".git",
-    "__pycache__",
-    "*.egg-info",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    ".ipynb_checkpoints",
-    "test-artifacts",
-    "build",
-    "dist",
-    "*.jsonl",
-)
 # The contributors' tools: none of them may be a requirement of the published package.
 DEV_TOOLS = {"ruff", "mypy", "pytest", "playwright", "uv", "build", "hypothesis", "nbval"}
 
@@ -328,7 +312,7 @@ def test_badge_takes_the_slug_from_a_github_origin_only(badge_copy: Path) -> Non
 
 def _copy_tree(where: Path) -> Path:
     tree = where / "alsona_nb-src"
-    shutil.copytree(REPO, tree, ignore=_NOT_COPIED)
+    shutil.copytree(REPO, tree, ignore=NOT_COPIED)
     return tree
 
 

@@ -463,7 +463,10 @@ def _sections(text: str) -> dict[str, str]:
 def write_results(classic: list[Result] | None, throttle: list[str] | None) -> None:
     """Rewrite RESULTS.md with the sections run now, keeping the others from the last run."""
     path = HERE / "RESULTS.md"
-    old = _sections(path.read_text(encoding="utf-8")) if path.exists() else {}
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    old = _sections(text)
+    if text and not old and "\n| benchmark |" in text:  # written before the sections
+        old["classic"] = text[text.index("Run ") :]
     if classic is not None:
         when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         old["classic"] = (
@@ -472,10 +475,9 @@ def write_results(classic: list[Result] | None, throttle: list[str] | None) -> N
         )
     if throttle is not None:
         old["throttle"] = "\n".join(throttle) + "\n"
-    body = "".join(
-        f"<!-- {name} -->\n{old[name]}<!-- /{name} -->\n\n"
-        for name in ("throttle", "classic")
-        if name in old
+    names = ["throttle", "classic"] + [n for n in old if n not in ("throttle", "classic")]
+    body = "".join(  # sections written by hand are kept, after these
+        f"<!-- {name} -->\n{old[name]}<!-- /{name} -->\n\n" for name in names if name in old
     )
     path.write_text(
         "# Benchmark results (latest `make bench`)\n\n"

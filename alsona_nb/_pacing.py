@@ -14,7 +14,8 @@ mode do: additive increase, multiplicative decrease.
   request let through before the last cut says nothing new). From then on fine answers add
   ``increase`` x that rate a second: the rate sits just under the limit and probes it now
   and then. Requests leave one by one at the current rate, from a token bucket of the
-  pacer's own.
+  pacer's own; after a cut the next one leaves a spacing after the last one let through,
+  not at once (at once, it would meet the gateway's bucket empty and cut the rate again).
 * **Pauses.** A short ``Retry-After`` (under ``long_pause`` seconds, such as a gateway's
   token bucket rounding 50 ms up to "1") holds only the refused request, which its worker
   sends again after it (``resend_delay``), while the others go on at the cut rate: pausing
@@ -136,6 +137,7 @@ class Pacer:
         self._allowance = float((self.max_burst or 1) - 1)  # the known burst, left to spend
         self.limit = float(max_workers)
         self.in_flight = 0
+        self._last_sent = -math.inf  # when the latest request let through leaves
         self._next = -math.inf  # when the next request may leave (the pacer's token bucket)
         self.paused_until = -math.inf
         self.pause_reason: str | None = None
@@ -242,6 +244,7 @@ class Pacer:
             self._allowance -= 1.0  # the known burst: leave at once
         elif self.rate is not None:
             self._next = at + 1.0 / self.rate
+        self._last_sent = max(self._last_sent, at)
         wait = at - now
         if wait > 0:
             self.waits.append(wait)
@@ -284,7 +287,9 @@ class Pacer:
                         cut = self.cut * self.rate
                     self._ssthresh = self.rate = max(0.1, cut)
                 self._last_cut = now
-                self._next = max(self._next, now)  # respace from here at the new rate
+                # respace at the new rate from the last request let through: one let through
+                # at once after a cut would be refused by the bucket, and cut it again
+                self._next = max(self._next, now, self._last_sent + 1.0 / self.rate)
             hold = retry_after if retry_after is not None and retry_after > 0 else None
             self.pause_reason = f"{status} {_REASONS[status]}" + (
                 f", Retry-After {hold:g} s" if hold is not None else ""

@@ -58,6 +58,22 @@ def test_a_refusal_sets_the_rate_from_what_was_accepted() -> None:
     assert p.limit == 8.0  # a short refusal keeps the concurrency
 
 
+def test_after_a_cut_the_next_request_leaves_a_spacing_after_the_last_let_through() -> None:
+    """A request sent at once after a cut meets the gateway's bucket still empty, is refused
+    and cuts the rate a second time (100/s with a burst of 1 fell to 3.6/s that way)."""
+    clock = FakeTime()
+    p = pacer(clock, window=0.5, min_span=0.25)
+    last = send(p, clock)  # accepted
+    refused = p.acquire()  # in flight when the refusal comes
+    clock.now += 0.001
+    p.observe(refused, 429, retry_after=1.0)
+    p.release(refused)
+    assert p.rate is not None
+    following = p.acquire()
+    assert following.sent_at >= max(last.sent_at, refused.sent_at) + 1 / p.rate - 1e-9
+    p.release(following)
+
+
 def test_a_long_retry_after_pauses_everything_and_halves_concurrency() -> None:
     clock = FakeTime()
     p = pacer(clock, max_rate=10.0, long_pause=5.0)

@@ -385,15 +385,12 @@ _NB7_KERNEL_READY = """() => {
 }"""
 
 
-def set_theme(page: Page, server: Server, theme: str) -> None:
-    """Make ``theme`` ("JupyterLab Light" or "JupyterLab Dark") the server's theme through
-    its settings API; pages opened (or reloaded) afterwards use it."""
-    response = page.request.put(
-        f"{server.base_url}/lab/api/settings/@jupyterlab/apputils-extension:themes",
-        headers={"Authorization": f"token {server.token}"},
-        data=json.dumps({"raw": json.dumps({"theme": theme})}),
-    )
-    assert response.ok, response.text()
+def choose_theme(page: Page, theme: str) -> None:
+    """Settings > Theme > ``theme`` ("JupyterLab Light" or "JupyterLab Dark"), as a person
+    would: Lab applies it to the open page, no reload, no second kernel."""
+    page.get_by_role("menuitem", name="Settings", exact=True).click()
+    page.locator(".lm-Menu .lm-Menu-itemLabel").get_by_text("Theme", exact=True).hover()
+    page.locator(".lm-Menu .lm-Menu-itemLabel").get_by_text(theme, exact=True).click()
 
 
 def wait_for_theme(page: Page, theme: str) -> None:
@@ -507,6 +504,7 @@ __all__ = [
     "KEYS",
     "REPO",
     "Server",
+    "choose_theme",
     "chromium",
     "copy_notebooks",
     "jupyterlab",
@@ -517,7 +515,6 @@ __all__ = [
     "run_all_cells",
     "run_cell",
     "screenshot",
-    "set_theme",
     "voila",
     "wait_for_theme",
 ]

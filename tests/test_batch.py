@@ -281,17 +281,22 @@ def test_max_rate_is_honoured_and_nothing_is_refused(fake_time: FakeTime) -> Non
         assert len(pacer.waits) >= 39 and min(pacer.waits) >= 0.2 - 1e-9
 
 
-def test_unknown_limit_every_draft_once_and_few_refusals(fake_time: FakeTime) -> None:
+@pytest.mark.parametrize("workers", [1, 4])
+def test_unknown_limit_every_draft_once(fake_time: FakeTime, workers: int) -> None:
     clock = fake_time
     with Sandbox(rate=20.0, burst=5, clock=clock) as sandbox:
         client = sandbox.client(timeout=5.0, clock=clock, sleep=clock.sleep, max_retries=8)
-        pacer = Pacer(4, clock=clock, sleep=clock.sleep)
+        pacer = Pacer(workers, clock=clock, sleep=clock.sleep)
         result = create_campaigns(client, drafts(200), progress=False, pacer=pacer)
         assert result["ok"].all() and len(sandbox.campaigns) == 200
         assert names_created(sandbox) == [d.name for d in drafts(200)]
         assert pacer.rate is not None  # it learned a rate
-        # unpaced, 4 workers would be refused most of the time; paced, rarely
-        assert sandbox.throttled <= 0.25 * sandbox.counts["POST"]
+        if workers == 1:
+            # One worker on the fake clock is deterministic: paced, it is rarely refused.
+            # (With several, the clock moves by every thread's sleep in whatever order the
+            # machine runs them, so the share refused says more about the machine than the
+            # pacer: tests/test_pacing.py measures that on a simulated bucket instead.)
+            assert sandbox.throttled <= 0.1 * sandbox.counts["POST"]
 
 
 # -- exactly once under every fault -------------------------------------------------------

@@ -25,6 +25,7 @@ from _lab import (
     CONTRAST,
     IN_CI,
     REPO,
+    choose_theme,
     chromium,
     copy_notebooks,
     jupyterlab,
@@ -34,7 +35,6 @@ from _lab import (
     require_browser,
     run_all_cells,
     screenshot,
-    set_theme,
     voila,
     wait_for_theme,
 )
@@ -394,22 +394,18 @@ def test_lab_typed_seat_ids_are_added_by_enter(jupyter: Server, browser: Browser
         context.close()
 
 
-def test_lab_dark_contrast(jupyter: Server, browser: Browser) -> None:
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(30_000)
-    page = context.new_page()
+def test_lab_dark_contrast(form: Locator, lab_page: Page) -> None:
+    """The same form, the theme switched live from the menu (no second page and kernel: a
+    busy machine made that one time out)."""
+    choose_theme(lab_page, "JupyterLab Dark")
     try:
-        set_theme(page, jupyter, "JupyterLab Dark")
-        open_notebook(page, jupyter, NOTEBOOK)
-        wait_for_theme(page, "JupyterLab Dark")
-        run_all_cells(page)
-        form = page.locator(".alsona-form")
+        wait_for_theme(lab_page, "JupyterLab Dark")
         check_contrast(form, "Dark")
         form.locator(".alsona-message-ok").scroll_into_view_if_needed()
-        screenshot(page, "lab-dark")
+        screenshot(lab_page, "lab-dark")
     finally:
-        set_theme(page, jupyter, "JupyterLab Light")
-        context.close()
+        choose_theme(lab_page, "JupyterLab Light")
+        wait_for_theme(lab_page, "JupyterLab Light")
 
 
 # -- Notebook 7 -------------------------------------------------------------------------------

@@ -194,7 +194,7 @@ def test_lab_form_shows_the_example_on_the_sandbox(form: Locator) -> None:
     assert banner.inner_text().startswith("SANDBOX")
     body = preview(form).inner_text()
     assert f'"name": "{EXAMPLE_NAME}"' in body and CAMPAIGN_ID.search(body)  # the id to be sent
-    assert form.locator(".alsona-create").is_enabled()
+    expect(form.locator(".alsona-create")).to_be_enabled()
     assert week_day(form, "monday").count() == 8
     assert "No campaigns sent" in form.locator(".alsona-results").inner_text()
 
@@ -222,11 +222,11 @@ def test_lab_light_contrast_and_a_created_campaign(form: Locator, lab_page: Page
     check_contrast(form, "Light")
     # Created: the form edits it now, with nothing to send until something changes.
     expect(form.locator(".alsona-create")).to_have_text("Update campaign")
-    assert form.locator(".alsona-create").is_disabled()  # not sent twice by a second click
+    expect(form.locator(".alsona-create")).to_be_disabled()  # not sent twice by a 2nd click
     assert "No changes to send" in form.locator(".alsona-reason").inner_text()
     form.locator(".alsona-duplicate").click()
     expect(form.locator(".alsona-name input")).to_have_value("Contrast Light (copy)")
-    assert form.locator(".alsona-create").is_enabled()
+    expect(form.locator(".alsona-create")).to_be_enabled()  # the state follows the kernel
     form.locator(".alsona-message-ok, .alsona-dup").first.scroll_into_view_if_needed()
 
 
@@ -235,7 +235,7 @@ def test_lab_an_invalid_form_says_why_next_to_the_button(form: Locator) -> None:
     reason = form.locator(".alsona-reason")
     reason.filter(has_text="Give the campaign a name").wait_for()
     assert "Not ready to create" in reason.inner_text()
-    assert form.locator(".alsona-create").is_disabled()
+    expect(form.locator(".alsona-create")).to_be_disabled()
     assert "schedule." not in form.inner_text() and "validation" not in form.inner_text()
     reason.scroll_into_view_if_needed()
 

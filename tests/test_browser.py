@@ -50,6 +50,8 @@ NOTEBOOK = "notebooks/02_campaign_form.ipynb"
 EXAMPLE_NAME = "Q3 founders outreach"  # the draft the notebook loads into the form
 CAMPAIGN_ID = re.compile(r"campaign_[0-9a-f]{20}")
 VIEWPORT: ViewportSize = {"width": 1400, "height": 1000}
+# Assertions wait for the page to follow the kernel: seconds when idle, more on a busy machine.
+expect.set_options(timeout=30_000)
 AA = 4.5  # WCAG AA contrast for text
 
 

@@ -156,8 +156,11 @@ def ms_datetimes(values: pd.Series[Any]) -> pd.Series[Any]:
 
     numbers = pd.to_numeric(values, errors="coerce")
     # pandas' datetime64[ns] spans about 1677-2262; a "for ever" sentinel is not a date.
-    numbers = numbers.where(numbers.abs() < 9_000_000_000_000)
-    dates: pd.Series[Any] = pd.to_datetime(numbers, unit="ms", utc=True)
+    valid = numbers.notna() & (numbers.abs() < 9_000_000_000_000)
+    # Whole milliseconds through the integer path: pandas 2.2's float path can raise a stray
+    # FloatingPointError (it runs under np.errstate(over="raise")).
+    whole = numbers.where(valid, 0).round().astype("int64")
+    dates: pd.Series[Any] = pd.to_datetime(whole, unit="ms", utc=True).where(valid)
     return dates
 
 

@@ -345,6 +345,7 @@ class _Run:
         from tqdm.auto import tqdm
 
         self.client.set_pool_size(self.pacer.max_workers)
+        self.pacer.plan(len(send))
         bar = tqdm(total=len(send), disable=not self.progress, desc=self.verb, unit=" campaign")
         pool = ThreadPoolExecutor(self.pacer.max_workers, thread_name_prefix="alsona-bulk")
         latest: dict[int, Future[Attempt]] = {}  # each row's latest try

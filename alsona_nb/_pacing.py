@@ -1,40 +1,30 @@
-"""The adaptive pacer of bulk creation: how fast to send, and how many requests at once.
+"""The pacer of bulk work: when each request may leave, and how many may be in flight.
 
-The API's gateway throttles with a token bucket and answers 429; its rate is not
-published. ``Pacer`` learns it from the answers, as TCP and the AWS SDKs' adaptive retry
-mode do: additive increase, multiplicative decrease.
+The API's gateway throttles with a token bucket and answers 429; its rate and burst are not
+published. ``Pacer`` finds them from the answers (``_ratesearch.RateSearch``) and spaces
+requests at the rate found:
 
-* **Spacing.** Until the first refusal nothing is spaced: only ``max_workers`` bounds the
-  work, so an API without a limit goes at full speed. The first 429 or 503 sets the rate to
-  what the server accepted lately (over ``window`` seconds, or since the start when that is
-  shorter, but never less than ``min_span``: an opening burst is not a rate); fine answers
-  then raise it by ``slow_start`` a second until the next refusal, which sets it to
-  ``beta`` x the lower of the rate and what was accepted (or, when a long pause leaves
-  nothing to measure, to ``cut`` x the rate); at most once per round trip (a refusal of a
-  request let through before the last cut says nothing new). From then on fine answers add
-  ``increase`` x that rate a second: the rate sits just under the limit and probes it now
-  and then. Requests leave one by one at the current rate, from a token bucket of the
-  pacer's own; after a cut the next one leaves a spacing after the last one let through,
-  not at once (at once, it would meet the gateway's bucket empty and cut the rate again).
-* **Pauses.** A short ``Retry-After`` (under ``long_pause`` seconds, such as a gateway's
-  token bucket rounding 50 ms up to "1") holds only the refused request, which its worker
-  sends again after it (``resend_delay``), while the others go on at the cut rate: pausing
-  everything for every refusal would leave the bucket's refill unused. A long one (a quota,
-  a restart) holds every new request until it has passed, and halves the requests allowed
-  in flight (all those held leave together when it ends).
+* **The opening.** Until the first refusal nothing is spaced, and requests in flight grow
+  from 1 by one for every 20 accepted (up to ``max_workers``): an API without a limit soon
+  goes at full speed, and the refusals that end the opening (every request in flight when
+  the bucket runs dry) stay few. The opening spends the burst.
+* **The search.** Then requests leave one by one at the rate the search gives: a rate
+  between what the answers prove and what they rule out, tried higher while the run can
+  afford refusals (``refusals``: their share of the requests ``plan``-ned, at least 2),
+  then held just under the limit. A refused request is sent again after its short
+  ``Retry-After`` (``resend_delay``) while the others go on.
+* **Pauses.** A ``Retry-After`` of ``long_pause`` seconds or more (a quota, a restart)
+  holds every new request until it has passed and halves the requests allowed in flight.
 * **Concurrency.** Answers far slower than the fastest seen halve the requests allowed in
-  flight; while requests wait for a slot, fine answers add one per round, up to
-  ``max_workers``.
+  flight; while requests wait for a slot, fine answers add one per round.
 * ``max_rate`` (requests per second) says the limit when it is known: requests are spaced
   at ``1 - margin`` of it from the start (arrival jitter at exactly the limit draws
-  refusals), a refusal does not cut the rate (the limit is known; the refused request
-  just waits its ``Retry-After``; two within 20 spacings widen the margin by half, up to
-  ``WIDEST_MARGIN``: the jitter is wider than the margin), and ``max_burst`` lets that many
-  leave at once first.
+  refusals), a refusal does not cut the rate (the refused request just waits its
+  ``Retry-After``; two within 20 spacings widen the margin by half, up to
+  ``WIDEST_MARGIN``), and ``max_burst`` lets that many leave at once first.
 * A ``503`` with ``Retry-After: 0`` asks for nothing but a new try, and a ``503`` without
   ``Retry-After`` while refusals are under a third of the answers of the last ``window``
-  seconds is a failure now and then: neither is taken as a sign of the rate (a server that
-  fails one request in ten is not asking for less; a storm of them still cuts it).
+  seconds is a failure now and then: neither is taken as a sign of the rate.
 * No wait is ever longer than ``LONGEST_WAIT`` (an hour), whatever the server asks;
   ``refused_too_long`` tells the caller a refusal asked for longer, so that its row can be
   reported as not sent.
@@ -53,6 +43,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ._ratesearch import RateSearch
 from ._retry import LONGEST_WAIT
 
 __all__ = ["LONGEST_WAIT", "Pacer", "Ticket"]
@@ -61,6 +52,10 @@ __all__ = ["LONGEST_WAIT", "Pacer", "Ticket"]
 THROTTLED = (429, 503)
 #: The widest ``margin`` under a known ``max_rate`` that refusals close together lead to.
 WIDEST_MARGIN = 0.08
+#: During the opening, one more request in flight for every this many accepted.
+OPENING_STEP = 20
+#: An answer whose try began this long after its turn came from a later try (a retry).
+RETRIED_AFTER = 0.05
 
 
 @dataclass(frozen=True)
@@ -77,7 +72,8 @@ class Pacer:
 
     Threads call ``acquire()`` before each request (it blocks for a free slot and for the
     request's turn), ``observe(ticket, status, retry_after=..., latency=...)`` for each
-    answer, and ``release(ticket)`` when done. Thread-safe.
+    answer, and ``release(ticket)`` when done. ``plan(count)`` says how many requests are
+    coming (the refusals the search may spend are a share of them). Thread-safe.
 
     ``rate`` is the current spacing in requests per second (``None``: not spaced yet),
     ``limit`` the requests allowed in flight, ``pause_reason`` why new requests wait, if
@@ -93,12 +89,8 @@ class Pacer:
         *,
         max_burst: int | None = None,
         margin: float = 0.03,
-        beta: float = 0.9,
-        increase: float = 0.05,
+        refusals: float = 0.05,
         window: float = 0.5,
-        slow_start: float = 10.0,
-        cut: float = 0.7,
-        min_span: float = 0.25,
         long_pause: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -122,60 +114,84 @@ class Pacer:
         self.max_rate = float(max_rate) if max_rate is not None else None
         self.max_burst = max_burst if max_rate is not None else None
         self.margin = margin
-        self.beta = beta
-        self.increase = increase
+        self.refusals = refusals
         self.window = window
-        self.slow_start = slow_start
-        self.cut = cut
-        self.min_span = min_span
         self.long_pause = long_pause
         self._clock, self._sleep, self._rng = clock, sleep, rng
         self._cond = threading.Condition()
+        self.search = RateSearch()
         self.rate: float | None = (
             self.max_rate * (1.0 - margin) if self.max_rate is not None else None
         )
-        self._allowance = float((self.max_burst or 1) - 1)  # the known burst, left to spend
+        # the known burst, left to spend (the first request leaves at once anyway)
+        self._allowance = float(self.max_burst or 1) if max_rate is not None else 0.0
         self.limit = float(max_workers)
         self.in_flight = 0
-        self._last_sent = -math.inf  # when the latest request let through leaves
-        self._next = -math.inf  # when the next request may leave (the pacer's token bucket)
+        self.planned = 0
+        # when the latest requests let through left, but those refused: a refused request
+        # took no token, so the next one is spaced from the one before it
+        self._spaced: deque[float] = deque(maxlen=64)
+        self._refused_sent = -math.inf  # ...but not sooner than this
         self.paused_until = -math.inf
         self.pause_reason: str | None = None
-        self._ssthresh = math.inf
-        self._last_cut = -math.inf  # requests sent before this do not cut the rate again
-        self._accepted: deque[float] = deque(maxlen=4096)  # when accepted requests left
+        self._last_cut = -math.inf  # requests reserved before this do not cut again
+        self._accepted: deque[float] = deque(maxlen=4096)  # when accepted answers came
         self._refused: deque[float] = deque(maxlen=4096)  # when refusals came
+        self._latencies: deque[float] = deque(maxlen=64)
         self._fastest = math.inf
         self._starved = False  # a request waited for a slot since the limit last grew
-        self._started: float | None = None
         self.waits: list[float] = []
         self.throttled = 0
+        self.searched = 0  # refusals the search learned from (its budget is spent on them)
+        self.accepted = 0
+        self._told = 1.0  # the latest short Retry-After
         self.answers = 0
         self.too_long = 0
 
     # -- the two calls around each request -------------------------------------------------
 
+    def plan(self, count: int) -> None:
+        """Say that ``count`` more requests are coming."""
+        with self._cond:
+            self.planned += max(0, count)
+
     def acquire(self) -> Ticket:
         """Wait for a free slot and for this request's turn; return its ticket."""
         with self._cond:
-            while self.in_flight >= max(1, int(self.limit)):
+            while self.in_flight >= self._slots():
                 self._starved = True
                 self._cond.wait()
             self.in_flight += 1
-            ticket = self._reserve(self._clock())
-        if ticket.waited > 0:
-            self._sleep(ticket.waited)
+            came = self._clock()
+        while True:  # a turn is taken when it comes, so that a new rate applies at once
+            with self._cond:
+                now = self._clock()
+                wait = self._turn(now) - now
+                if wait <= 0:
+                    ticket = self._reserve(now, came)
+                    break
+                self.waits.append(wait)
+            self._sleep(wait)
         return ticket
 
     def try_acquire(self) -> Ticket | None:
-        """Like ``acquire`` but never blocks nor sleeps: ``None`` when no slot is free, else
-        a ticket whose request may leave at ``ticket.sent_at`` (``release`` it after)."""
+        """Like ``acquire`` but never blocks nor sleeps: ``None`` when no slot is free or
+        it is not yet the next request's turn (``next_turn()``), else a ticket for a request
+        that may leave now (``release`` it after)."""
         with self._cond:
-            if self.in_flight >= max(1, int(self.limit)):
+            now = self._clock()
+            if self.in_flight >= self._slots():
                 self._starved = True
                 return None
+            if self._turn(now) > now:
+                return None
             self.in_flight += 1
-            return self._reserve(self._clock())
+            return self._reserve(now, now)
+
+    def next_turn(self) -> float:
+        """When the next request may leave, on the pacer's clock."""
+        with self._cond:
+            return self._turn(self._clock())
 
     def observe(
         self,
@@ -186,9 +202,11 @@ class Pacer:
         latency: float | None = None,
     ) -> None:
         """Learn from one answer (``status=None``: none came) to a request let through with
-        ``ticket`` (``None``: a request the pacer did not let through, such as a retry)."""
+        ``ticket`` (``None``: a request the pacer did not let through, such as a retry);
+        ``latency``: how long its round trip took."""
         with self._cond:
             self._learn(ticket or _NO_TICKET, status, retry_after, latency, self._clock())
+            self._cond.notify_all()  # the opening may allow more in flight now
 
     def resend_delay(self, retry_after: float | None) -> float:
         """How long a refused request waits before it is sent again: its short
@@ -236,19 +254,23 @@ class Pacer:
 
     # -- the rules (called under the lock) -------------------------------------------------
 
-    def _reserve(self, now: float) -> Ticket:
-        if self._started is None:
-            self._started = now
-        at = max(now, self.paused_until, self._next)
-        if self.rate is not None and self._allowance >= 1.0 and at <= now:
+    def _slots(self) -> int:
+        slots = max(1, int(self.limit))
+        if self.max_rate is None and self.search.burst is None:  # the opening
+            slots = min(slots, 1 + self.accepted // OPENING_STEP)
+        return slots
+
+    def _turn(self, now: float) -> float:
+        at = max(now, self.paused_until)
+        if self.rate is not None and not self._allowance >= 1.0 and self._spaced:
+            at = max(at, self._spaced[-1] + 1.0 / self.rate, self._refused_sent)
+        return at
+
+    def _reserve(self, now: float, came: float) -> Ticket:
+        if self._allowance >= 1.0 and now >= self.paused_until:
             self._allowance -= 1.0  # the known burst: leave at once
-        elif self.rate is not None:
-            self._next = at + 1.0 / self.rate
-        self._last_sent = max(self._last_sent, at)
-        wait = at - now
-        if wait > 0:
-            self.waits.append(wait)
-        return Ticket(at, wait, now)
+        self._spaced.append(now)
+        return Ticket(now, now - came, came)
 
     def _learn(
         self,
@@ -259,50 +281,17 @@ class Pacer:
         now: float,
     ) -> None:
         self.answers += 1
+        reached, late = self._reached(ticket, latency, now)
         if status in THROTTLED:
-            self.throttled += 1
-            if retry_after is not None and retry_after > LONGEST_WAIT:
-                self.too_long += 1
-                retry_after = LONGEST_WAIT
-            self._refused.append(now)
-            if status == 503 and (retry_after == 0 or (retry_after is None and self._sparse(now))):
-                # "try again now", or a failure now and then among fine answers: not a rate
-                self.pause_reason = f"{status} {_REASONS[status]}"
-                return
-            # a known limit is not cut for a refusal (arrival jitter, not a lower limit)...
-            if self.max_rate is not None and self._jittery(ticket, now):
-                # ...but refusals close together say the jitter is wider than the margin
-                self.margin = min(WIDEST_MARGIN, self.margin * 1.5)
-                self.rate = self.max_rate * (1.0 - self.margin)
-                self._last_cut = now
-            if (
-                self.max_rate is None and ticket.reserved_at > self._last_cut
-            ):  # once per round trip, as TCP does
-                if self.rate is None:  # unpaced until now: what was accepted gives a scale
-                    self.rate = self._measured(now)
-                else:
-                    if self.paused_until < now - self.window:  # no pause in the window
-                        cut = self.beta * min(self.rate, self._measured(now))
-                    else:  # a pause leaves nothing to measure: cut blind, as AWS does
-                        cut = self.cut * self.rate
-                    self._ssthresh = self.rate = max(0.1, cut)
-                self._last_cut = now
-                # respace at the new rate from the last request let through: one let through
-                # at once after a cut would be refused by the bucket, and cut it again
-                self._next = max(self._next, now, self._last_sent + 1.0 / self.rate)
-            hold = retry_after if retry_after is not None and retry_after > 0 else None
-            self.pause_reason = f"{status} {_REASONS[status]}" + (
-                f", Retry-After {hold:g} s" if hold is not None else ""
-            )
-            if hold is not None and hold >= self.long_pause:
-                until = now + min(hold * (1.0 + 0.1 * self._rng()), LONGEST_WAIT)
-                self.paused_until = max(self.paused_until, until)
-                # fewer at once, too: every request held meanwhile leaves when it ends
-                self.limit = max(1.0, self.limit / 2)
+            self._refusal(ticket, status, retry_after, (reached, late), now)
             return
         if status is None or status >= 500:
             return  # no answer, or a failure: says nothing about the rate
         self._accepted.append(now)
+        self.accepted += 1
+        if self.max_rate is None:
+            self.search.accepted(reached, late)
+            self._follow_search()
         if latency is not None and latency > 0:
             self._fastest = min(self._fastest, latency)
             if latency > 8 * self._fastest + 1.0 and ticket.reserved_at > self._last_cut:
@@ -312,13 +301,84 @@ class Pacer:
         if self._starved and self.limit < self.max_workers:  # more at once, if they wait
             self.limit = min(float(self.max_workers), self.limit + 1.0 / self.limit)
             self._starved = False
-        if self.rate is not None:
-            if self.rate < self._ssthresh:  # not measured yet: +slow_start a second
-                self.rate += self.slow_start / self.rate
-            else:  # additive increase: ``increase`` x the measured rate, per second
-                self.rate += self.increase * self._ssthresh / self.rate
-            if self.max_rate is not None:
-                self.rate = min(self.rate, self.max_rate * (1.0 - self.margin))
+
+    def _refusal(
+        self,
+        ticket: Ticket,
+        status: int | None,
+        retry_after: float | None,
+        reached: tuple[float, float],
+        now: float,
+    ) -> None:
+        assert status is not None
+        self.throttled += 1
+        if ticket.sent_at in self._spaced:
+            self._spaced.remove(ticket.sent_at)
+            # after a refusal the bucket is empty: the next request waits a spacing, but at a
+            # burst of 1 only until the proven rate has refilled it since the last accepted
+            self._refused_sent = max(self._refused_sent, self._after_refusal(ticket.sent_at))
+        if retry_after is not None and retry_after > LONGEST_WAIT:
+            self.too_long += 1
+            retry_after = LONGEST_WAIT
+        self._refused.append(now)
+        self.pause_reason = f"{status} {_REASONS[status]}"
+        if status == 503 and (retry_after == 0 or (retry_after is None and self._sparse(now))):
+            return  # "try again now", or a failure now and then among fine answers
+        if self.max_rate is not None:
+            if self._jittery(ticket, now):  # refusals close together: the jitter is wider
+                self.margin = min(WIDEST_MARGIN, self.margin * 1.5)
+                self.rate = self.max_rate * (1.0 - self.margin)
+                self._last_cut = now
+        elif retry_after is None or retry_after < self.long_pause:
+            self._told = retry_after if retry_after is not None else self._told
+            self.searched += 1
+            self.search.refused(reached[0], retry_after, reached[1])
+            self._follow_search()
+        if retry_after is not None and retry_after > 0:
+            self.pause_reason += f", Retry-After {retry_after:g} s"
+            if retry_after >= self.long_pause:
+                until = now + min(retry_after * (1.0 + 0.1 * self._rng()), LONGEST_WAIT)
+                self.paused_until = max(self.paused_until, until)
+                # fewer at once, too: every request held meanwhile leaves when it ends
+                self.limit = max(1.0, self.limit / 2)
+
+    def _follow_search(self) -> None:
+        budget = max(2, math.floor(self.refusals * max(self.planned, self.answers)))
+        left = self.planned - self.accepted
+        # a refusal among the last requests holds the run for its Retry-After
+        ending = left <= self.search.lo * self._told + self.limit
+        # a quarter of the budget is kept back for the arrivals' jitter, which no search avoids
+        reserve = budget // 4 if budget >= 20 else 0
+        spare = budget - reserve - self.searched
+        # the refusals to spare, spread over the requests left: an eighth to look for a
+        # limit gone up, a quarter to refine the rate found
+        self.search.look_every = max(50.0, 8.0 * left / spare) if spare > 1 else math.inf
+        self.search.creep = 0.03 * max(0, spare) / (4.0 * max(left, 1))
+        self.rate = self.search.rate(spare, ending=ending)
+
+    def _after_refusal(self, sent: float) -> float:
+        search = self.search
+        if self.max_rate is None and search.single and search.lo > 0 and self._spaced:
+            return max(sent, self._spaced[-1] + 1.0 / search.lo + 2.0 * search.jitter)
+        return sent + (1.0 / self.rate if self.rate else 0.0)
+
+    def _reached(self, ticket: Ticket, latency: float | None, now: float) -> tuple[float, float]:
+        """When the request reached the gateway: the middle of its round trip (from when
+        it left, not from when its answer was taken in: a busy thread may be late); and how
+        much less sure that is than usual (half of what the round trip took beyond all but
+        the slowest lately: a slow answer may have been slow on either way)."""
+        left = ticket.sent_at if math.isfinite(ticket.sent_at) else None
+        if latency is None or latency <= 0:
+            return (left if left is not None else now), 0.0
+        self._latencies.append(latency)
+        ordered = sorted(self._latencies)
+        if len(ordered) >= 8:  # the middle is off by half the spread, at most
+            self.search.jitter = max(0.0002, (ordered[-2] - ordered[1]) / 2.0)
+        start = now - latency  # late by however long the answer waited to be taken in...
+        if left is not None and start - left < RETRIED_AFTER:
+            start = left  # ...so from when it left, unless this was a later try
+        usual = ordered[-2] if len(ordered) >= 8 else latency  # the jitter covers up to it
+        return start + latency / 2.0, max(0.0, latency - usual) / 2.0
 
     def _jittery(self, ticket: Ticket, now: float) -> bool:
         """Whether this refusal of a known limit came within 20 spacings of the one before,
@@ -338,14 +398,6 @@ class Pacer:
         refused = sum(1 for t in self._refused if t > since)
         accepted = sum(1 for t in self._accepted if t > since)
         return 3 * refused < refused + accepted
-
-    def _measured(self, now: float) -> float:
-        """Answers accepted per second over the last ``window`` seconds (or since the first
-        request, when that is shorter: a burst early on is not spread over a whole window)."""
-        started = self._started if self._started is not None else now
-        span = max(self.min_span, min(self.window, now - started))
-        recent = sum(1 for t in self._accepted if t > now - span)
-        return max(recent, 1) / span
 
 
 _NO_TICKET = Ticket(-math.inf, 0.0, -math.inf)

@@ -42,36 +42,73 @@ def test_max_rate_spaces_every_request_just_under_the_limit() -> None:
     assert p.rate == pytest.approx(3.2)  # fine answers never raise it past the cap
 
 
-def test_a_refusal_sets_the_rate_from_what_was_accepted() -> None:
+def test_the_opening_lets_one_more_in_flight_for_every_20_accepted() -> None:
+    """Until the first refusal nothing is spaced, but requests in flight grow from one:
+    those in flight when the burst runs out are all refused."""
     clock = FakeTime()
-    p = pacer(clock, window=0.5, min_span=0.25)
-    for _ in range(5):  # a burst of 5 accepted at once
+    p = pacer(clock)
+    first = p.try_acquire()
+    assert first is not None and p.try_acquire() is None  # one at a time at first
+    p.observe(first, 200)
+    p.release(first)
+    for _ in range(19):
         send(p, clock)
-    send(p, clock, 429, retry_after=1.0)
-    assert p.rate == pytest.approx(20.0)  # 5 accepted, spread over min_span (0.25 s)
-    assert p.describe() == "20.0/s (last refusal: 429 Too Many Requests, Retry-After 1 s)"
-    # a short Retry-After holds only the refused request; the others are spaced at the rate
-    assert p.resend_delay(1.0) == 1.0 and p.paused_until < clock.now
-    first, second = send(p, clock), send(p, clock)
-    assert p.rate is not None
-    assert second.sent_at - first.sent_at == pytest.approx(1 / p.rate, rel=0.05)
+    held = [p.try_acquire(), p.try_acquire()]  # 20 accepted: two at a time
+    assert None not in held and p.try_acquire() is None
+    for ticket in held:
+        assert ticket is not None
+        p.release(ticket)
+
+
+def test_the_first_refusal_ends_the_opening_and_the_search_spaces_requests() -> None:
+    clock = FakeTime()
+    p = pacer(clock)
+    p.plan(100)
+    for _ in range(5):  # a burst of 5, 1 ms apart
+        send(p, clock, latency=0.0002)
+        clock.now += 0.001
+    send(p, clock, 429, retry_after=1.0, latency=0.0002)
+    assert p.search.burst == 5 and p.rate is not None
+    assert p.describe().endswith("(last refusal: 429 Too Many Requests, Retry-After 1 s)")
+    assert p.resend_delay(1.0) == 1.0  # the refused request waits its Retry-After...
+    first = send(p, clock)  # ...the others are spaced at the rate searched
+    rate = p.rate
+    second = send(p, clock)
+    assert second.sent_at - first.sent_at == pytest.approx(1 / rate)
     assert p.limit == 8.0  # a short refusal keeps the concurrency
 
 
-def test_after_a_cut_the_next_request_leaves_a_spacing_after_the_last_let_through() -> None:
-    """A request sent at once after a cut meets the gateway's bucket still empty, is refused
-    and cuts the rate a second time (100/s with a burst of 1 fell to 3.6/s that way)."""
+def test_a_refused_request_takes_no_turn_at_a_burst_of_one() -> None:
+    """The bucket refills for the next request from the last accepted one: after a refusal
+    at the rate found (the arrivals' jitter) the next leaves as soon as the rate proven
+    has refilled the bucket, not a whole spacing after the refused one."""
     clock = FakeTime()
-    p = pacer(clock, window=0.5, min_span=0.25)
-    last = send(p, clock)  # accepted
-    refused = p.acquire()  # in flight when the refusal comes
-    clock.now += 0.001
-    p.observe(refused, 429, retry_after=1.0)
-    p.release(refused)
-    assert p.rate is not None
-    following = p.acquire()
-    assert following.sent_at >= max(last.sent_at, refused.sent_at) + 1 / p.rate - 1e-9
-    p.release(following)
+    p = pacer(clock)  # no latency given: the jitter allowed is 1 ms
+    p.plan(1000)
+    start = clock.now
+    send(p, clock)
+    clock.now = start + 0.001
+    send(p, clock, 429, retry_after=1.0)  # the opening ends: a burst of 1
+    clock.now = start + 0.1
+    accepted = send(p, clock)  # 100 ms after the last acceptance: r >= 1 / 0.101
+    clock.now = accepted.sent_at + 0.099
+    refused = send(p, clock, 429, retry_after=1.0)  # 99 ms after it: r < 1 / 0.098
+    assert refused.sent_at == clock.now and p.search.cruising()
+    following = send(p, clock)
+    assert following.sent_at >= accepted.sent_at + 1 / p.search.lo
+    assert following.sent_at - refused.sent_at < 0.01  # not a whole spacing (0.1 s) later
+
+
+def test_a_turn_is_taken_when_it_comes() -> None:
+    """No request reserves a turn ahead: a rate learned meanwhile applies to it."""
+    clock = FakeTime()
+    p = pacer(clock, max_rate=2.0, margin=0.0)
+    first = send(p, clock)
+    assert p.try_acquire() is None and p.next_turn() == pytest.approx(first.sent_at + 0.5)
+    clock.now = p.next_turn()
+    ticket = p.try_acquire()
+    assert ticket is not None and ticket.sent_at == clock.now
+    p.release(ticket)
 
 
 def test_a_long_retry_after_pauses_everything_and_halves_concurrency() -> None:
@@ -84,23 +121,6 @@ def test_a_long_retry_after_pauses_everything_and_halves_concurrency() -> None:
     ticket = p.acquire()
     assert ticket.waited == pytest.approx(30.0) and p.limit == 4.0
     p.release(ticket)
-
-
-def test_one_cut_per_round_trip() -> None:
-    """Refusals of requests that left before the last cut say nothing new."""
-    clock = FakeTime()
-    p = pacer(clock)
-    send(p, clock)
-    early = [p.acquire() for _ in range(4)]
-    clock.now += 0.01
-    p.observe(early[0], 429)
-    after_one = p.rate
-    assert after_one is not None
-    for ticket in early[1:]:
-        p.observe(ticket, 429)
-    assert p.rate == after_one and p.throttled == 4
-    for ticket in early:
-        p.release(ticket)
 
 
 def test_refusals_close_together_widen_a_known_limits_margin() -> None:
@@ -139,7 +159,7 @@ def test_no_answer_teaches_nothing_and_503_is_a_refusal() -> None:
 
 def test_concurrency_is_bounded_by_the_limit() -> None:
     clock = FakeTime()
-    p = pacer(clock, max_workers=3)
+    p = pacer(clock, max_workers=3, max_rate=1e6)  # a known limit: no opening
     held = [p.acquire() for _ in range(3)]
     got: list[Ticket] = []
     waiter = threading.Thread(target=lambda: got.append(p.acquire()))
@@ -217,14 +237,16 @@ def run_gateway(
     gateway: Gateway,
     count: int,
     pacer_kw: dict[str, object],
+    seed: int = 7,
 ) -> Run:
     """``count`` creates through the pacer's decisions against ``gateway`` on a fake clock,
     as create_campaigns drives it: eight workers, each request arriving (and answered)
     0.4-1.2 ms after it leaves, a refused row sent again after its ``resend_delay``. Fails
     if a row is created twice or not at all."""
-    rng = random.Random(7)
+    rng = random.Random(seed)
     now = [0.0]
     p = Pacer(8, clock=lambda: now[0], sleep=lambda s: None, rng=rng.random, **pacer_kw)  # type: ignore[arg-type]
+    p.plan(count)
     rate, burst = gateway.rate, gateway.burst
     bucket = {"tokens": float(burst), "stamp": 0.0}
     events: list[tuple[float, int, str, int, Ticket | None]] = []
@@ -240,6 +262,8 @@ def run_gateway(
             row = queue.pop(0)
             arrival = ticket.sent_at + 0.0004 + 0.0008 * rng.random()
             heapq.heappush(events, (arrival, next(order), "arrive", row, ticket))
+        if idle and queue and (turn := p.next_turn()) > now[0]:  # wake up for the next turn
+            heapq.heappush(events, (turn, next(order), "turn", -1, None))
 
     def answer(row: int, ticket: Ticket, status: int, wait: float | None = None) -> None:
         key = next(order)
@@ -249,14 +273,15 @@ def run_gateway(
     start()
     while done < count:
         now[0], key, kind, row, ticket = heapq.heappop(events)
-        if kind == "later":
-            queue.append(row)
+        if kind in ("later", "turn"):
+            if kind == "later":
+                queue.append(row)
             start()
             continue
         assert ticket is not None
         if kind == "answer":
             status, wait = answers.pop(key)
-            p.observe(ticket, status, retry_after=wait)
+            p.observe(ticket, status, retry_after=wait, latency=now[0] - ticket.sent_at)
             if status == 200:
                 done, last = done + 1, now[0]
             else:
@@ -351,32 +376,32 @@ def test_try_acquire_never_blocks() -> None:
 
 # -- every line of the pacing table, on the fake clock --------------------------------------
 # Targets: default options within 1.10x of the ideal with at most 5% refused (or at most 2);
-# a told max_rate within 1.05x with nothing refused. Lines that still miss assert what the
-# pacer measures now (a little slack above it, so a regression fails) and say so: they are
-# not the target. The answers here come back within ~1 ms: the real benchmark on this
-# machine is slower at burst 1 (100/s: about 9x, not 1.7x), which this does not reproduce.
+# a told max_rate within 1.05x with nothing refused. The two told lines that miss assert
+# what the pacer measures now (a little slack above it, so a regression fails) and say why.
+# Each line runs with three arrival-jitter draws (the gateway's answers come 0.4-1.2 ms
+# after a request leaves; at a burst of 1 and 100/s that is 8% of a spacing).
 
 MEETS = "meets the target"
 TABLE = [
     # (line, gateway, drafts, options, highest elapsed/ideal, most refused share, note)
-    ("1/s b1", Gateway(1, 1), 30, {}, 1.10, 0.63, "MISSES: 61% refused (target 5%)"),
-    ("2/s b10", Gateway(2, 10), 40, {}, 1.10, 0.46, "MISSES: 44% refused"),
+    ("1/s b1", Gateway(1, 1), 30, {}, 1.10, 0.05, MEETS),
+    ("2/s b10", Gateway(2, 10), 40, {}, 1.10, 0.05, MEETS),
     ("20/s b5", Gateway(20, 5), 300, {}, 1.10, 0.05, MEETS),
-    ("50/s b50", Gateway(50, 50), 500, {}, 1.10, 0.12, "MISSES: 11.2% refused"),
-    ("20/s then 5/s", Gateway(20, 5, 80, 5, 5), 160, {}, 1.10, 0.16, "MISSES: 14.4% refused"),
+    ("50/s b50", Gateway(50, 50), 500, {}, 1.10, 0.05, MEETS),
+    ("20/s then 5/s", Gateway(20, 5, 80, 5, 5), 160, {}, 1.10, 0.05, MEETS),
+    ("10/s, no Retry-After", Gateway(10, 10, retry_after=False), 200, {}, 1.10, 0.05, MEETS),
+    ("5/s b1", Gateway(5, 1), 80, {}, 1.10, 0.05, MEETS),
+    ("10/s b1", Gateway(10, 1), 200, {}, 1.10, 0.05, MEETS),
+    ("100/s b1", Gateway(100, 1), 1000, {}, 1.10, 0.05, MEETS),
     (
-        "10/s, no Retry-After",
-        Gateway(10, 10, retry_after=False),
-        200,
-        {},
-        1.10,
-        0.16,
-        "MISSES: 14.5% refused",
+        "told 2/s b10",
+        Gateway(2, 10),
+        40,
+        {"max_rate": 2},
+        1.35,
+        0.0,
+        "MISSES: 1.34x, the burst is never spent unless told (learning it costs a refusal)",
     ),
-    ("5/s b1", Gateway(5, 1), 80, {}, 1.31, 0.21, "MISSES: 1.28x, 20% refused"),
-    ("10/s b1", Gateway(10, 1), 200, {}, 1.34, 0.12, "MISSES: 1.31x, 10.7% refused"),
-    ("100/s b1", Gateway(100, 1), 1000, {}, 1.78, 0.05, "MISSES: 1.73x (1.5% refused)"),
-    ("told 2/s b10", Gateway(2, 10), 40, {"max_rate": 2}, 1.40, 0.0, "MISSES: 1.34x, burst unused"),
     ("told 1/s b1", Gateway(1, 1), 30, {"max_rate": 1}, 1.05, 0.0, MEETS),
     ("told 5/s b1", Gateway(5, 1), 80, {"max_rate": 5}, 1.05, 0.0, MEETS),
     (
@@ -384,9 +409,9 @@ TABLE = [
         Gateway(100, 1),
         1000,
         {"max_rate": 100},
-        1.10,
+        1.12,
         0.01,
-        "MISSES: 1.08x, 0.7% refused (arrival jitter over a 10 ms spacing with no burst)",
+        "MISSES: 1.08-1.11x, up to 0.9% refused (the arrivals' jitter is 8% of the spacing)",
     ),
     (
         "told 2/s b10 + burst",
@@ -400,6 +425,7 @@ TABLE = [
 ]
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize(
     ("gateway", "count", "options", "ratio", "share", "note"),
     [pytest.param(*line[1:], id=line[0]) for line in TABLE],
@@ -411,11 +437,12 @@ def test_every_line_of_the_table(
     ratio: float,
     share: float,
     note: str,
+    seed: int,
 ) -> None:
-    run = run_gateway(gateway, count, options)
+    run = run_gateway(gateway, count, options, seed=seed)
     assert run.ratio <= ratio, note
-    if note == MEETS and share:
-        assert run.share <= share or run.refused <= 2
+    if note == MEETS and not options:
+        assert run.share <= share or run.refused <= 2, note
     else:
         assert run.share <= share, note
 
@@ -440,8 +467,9 @@ def test_a_storm_of_503s_still_cuts_the_rate() -> None:
     assert p.rate is not None  # refusals were most of the answers: a sign of the rate
 
 
-def test_a_limit_going_up_is_found_slowly() -> None:
-    # MISSES: from 5/s to 50/s after 25 creates, 300 drafts take 42 s of the fake clock
-    # where 8.5 s is the ideal (the climb adds 5% of the measured rate a second)
+def test_a_limit_going_up_is_found() -> None:
+    # from 5/s to 50/s after 25 creates: 300 drafts take 39 s of the fake clock where 8.5 s
+    # is the ideal (figure only; it was 42 s): the search looks higher now and then, with
+    # an eighth of the refusals it can spare
     run = run_gateway(Gateway(5, 5, 25, 50, 50), 300, {})
-    assert run.elapsed < 45 and run.share <= 0.08
+    assert run.elapsed < 42 and run.share <= 0.05

@@ -13,6 +13,11 @@ requests at the rate found:
   afford refusals (``refusals``: their share of the requests ``plan``-ned, at least 2),
   then held just under the limit. A refused request is sent again after its short
   ``Retry-After`` (``resend_delay``) while the others go on.
+* **Turns.** A request takes its turn when it comes (none is reserved ahead, so a new
+  rate applies at once), spaced from when the last accepted request really left (its try
+  may begin late on a busy machine); a refused one took no token and takes no turn.
+  Each answer's arrival is the middle of its try, off by about half the usual spread of
+  the tries (the search's ``jitter``), more for the slowest tenth.
 * **Pauses.** A ``Retry-After`` of ``long_pause`` seconds or more (a quota, a restart)
   holds every new request until it has passed and halves the requests allowed in flight.
 * **Concurrency.** Answers far slower than the fastest seen halve the requests allowed in
@@ -54,8 +59,6 @@ THROTTLED = (429, 503)
 WIDEST_MARGIN = 0.08
 #: During the opening, one more request in flight for every this many accepted.
 OPENING_STEP = 20
-#: An answer whose try began this long after its turn came from a later try (a retry).
-RETRIED_AFTER = 0.05
 
 
 @dataclass(frozen=True)
@@ -263,7 +266,7 @@ class Pacer:
     def _turn(self, now: float) -> float:
         at = max(now, self.paused_until)
         if self.rate is not None and not self._allowance >= 1.0 and self._spaced:
-            at = max(at, self._spaced[-1] + 1.0 / self.rate, self._refused_sent)
+            at = max(at, max(self._spaced) + 1.0 / self.rate, self._refused_sent)
         return at
 
     def _reserve(self, now: float, came: float) -> Ticket:
@@ -281,7 +284,7 @@ class Pacer:
         now: float,
     ) -> None:
         self.answers += 1
-        reached, late = self._reached(ticket, latency, now)
+        reached, late, began = self._reached(ticket, latency, now)
         if status in THROTTLED:
             self._refusal(ticket, status, retry_after, (reached, late), now)
             return
@@ -289,6 +292,8 @@ class Pacer:
             return  # no answer, or a failure: says nothing about the rate
         self._accepted.append(now)
         self.accepted += 1
+        if began > ticket.sent_at and ticket.sent_at in self._spaced:  # spaced from then on
+            self._spaced[self._spaced.index(ticket.sent_at)] = began
         if self.max_rate is None:
             self.search.accepted(reached, late)
             self._follow_search()
@@ -359,26 +364,28 @@ class Pacer:
     def _after_refusal(self, sent: float) -> float:
         search = self.search
         if self.max_rate is None and search.single and search.lo > 0 and self._spaced:
-            return max(sent, self._spaced[-1] + 1.0 / search.lo + 2.0 * search.jitter)
+            return max(sent, max(self._spaced) + 1.0 / search.lo + 2.0 * search.jitter)
         return sent + (1.0 / self.rate if self.rate else 0.0)
 
-    def _reached(self, ticket: Ticket, latency: float | None, now: float) -> tuple[float, float]:
-        """When the request reached the gateway: the middle of its round trip (from when
-        it left, not from when its answer was taken in: a busy thread may be late); and how
-        much less sure that is than usual (half of what the round trip took beyond all but
-        the slowest lately: a slow answer may have been slow on either way)."""
-        left = ticket.sent_at if math.isfinite(ticket.sent_at) else None
+    def _reached(
+        self, ticket: Ticket, latency: float | None, now: float
+    ) -> tuple[float, float, float]:
+        """When the request reached the gateway: the middle of its try (which may have
+        begun after its turn: a busy thread is late); and how much less sure that is than
+        usual (half of what the try took beyond nine in ten lately: a slow answer may have
+        been slow on either way); and when it really left."""
+        left = ticket.sent_at if math.isfinite(ticket.sent_at) else now
         if latency is None or latency <= 0:
-            return (left if left is not None else now), 0.0
+            return left, 0.0, left
         self._latencies.append(latency)
         ordered = sorted(self._latencies)
-        if len(ordered) >= 8:  # the middle is off by half the spread, at most
-            self.search.jitter = max(0.0002, (ordered[-2] - ordered[1]) / 2.0)
-        start = now - latency  # late by however long the answer waited to be taken in...
-        if left is not None and start - left < RETRIED_AFTER:
-            start = left  # ...so from when it left, unless this was a later try
-        usual = ordered[-2] if len(ordered) >= 8 else latency  # the jitter covers up to it
-        return start + latency / 2.0, max(0.0, latency - usual) / 2.0
+        late = 0.0
+        if len(ordered) >= 8:
+            usual, fast = ordered[len(ordered) * 9 // 10], ordered[len(ordered) // 10]
+            self.search.jitter = max(0.0002, (usual - fast) / 2.0)  # the middle's error
+            late = max(0.0, latency - usual) / 2.0  # the slowest tenth: less sure still
+        began = max(left, now - latency)
+        return began + latency / 2.0, late, began
 
     def _jittery(self, ticket: Ticket, now: float) -> bool:
         """Whether this refusal of a known limit came within 20 spacings of the one before,

@@ -23,10 +23,10 @@ that finds a token takes it, one that finds none is refused (429) and takes noth
 * ``Retry-After`` in whole seconds says how long the next token takes: ``r >= 1 /
   (Retry-After + gap)`` at a burst of 1. It is a starting point (``hint``), not a proof.
 * **The limit changes.** Acceptances beyond ``hi`` reopen the search upwards; refusals
-  below ``lo`` (the bucket refilling slower than proven) drop ``lo`` to a quarter of the
-  new ``hi`` and search again. After a long run of acceptances the search looks
-  higher (``look_every``), so a limit that goes up is found (one refusal a look, within
-  the budget, when it has not).
+  below ``lo`` (the bucket refilling slower than proven; at a burst of 1, by more than
+  the timing's error explains) drop ``lo`` to a quarter of the new ``hi`` and search
+  again. After a long run of acceptances the search looks higher (``look_every``), so a
+  limit that goes up is found (one refusal a look, within the budget, when it has not).
 
 Times are when each request reached the gateway, as the caller estimates them (the middle
 of its round trip); ``jitter`` widens every bound by the error of that estimate.
@@ -213,5 +213,11 @@ class RateSearch:
         self.hi = min(self.hi, rate)
         if self.hint is not None and self.hint > self.hi:
             self.hint = None  # Retry-After was not the bucket's
-        if self.hi < self.lo:  # refused below the proven rate: the limit went down
+        # at a burst of 1 a refusal a little below the proven rate is the timing off by more
+        # than the jitter (with a burst, the bucket's slack absorbs that); well below, or
+        # with a burst at all, the limit went down
+        slack = 3.0 * self.tolerance if self.single else 0.0
+        if self.hi < self.lo * (1.0 - slack):
             self.lo = self.hi / 4.0
+        elif self.hi < self.lo:
+            self.hi = self.lo

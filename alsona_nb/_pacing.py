@@ -138,8 +138,8 @@ class Pacer:
         self.paused_until = -math.inf
         self.pause_reason: str | None = None
         self._last_cut = -math.inf  # requests reserved before this do not cut again
-        self._accepted: deque[float] = deque(maxlen=4096)  # when accepted answers came
-        self._refused: deque[float] = deque(maxlen=4096)  # when refusals came
+        self._accepted_times: deque[float] = deque(maxlen=4096)  # when accepted answers came
+        self._refused_times: deque[float] = deque(maxlen=4096)  # when refusals came
         self._latencies: deque[float] = deque(maxlen=64)
         self._fastest = math.inf
         self._starved = False  # a request waited for a slot since the limit last grew
@@ -286,11 +286,11 @@ class Pacer:
         self.answers += 1
         reached, late, began = self._reached(ticket, latency, now)
         if status in THROTTLED:
-            self._refusal(ticket, status, retry_after, (reached, late), now)
+            self._refusal(ticket, status, retry_after, reached, late, now)
             return
         if status is None or status >= 500:
             return  # no answer, or a failure: says nothing about the rate
-        self._accepted.append(now)
+        self._accepted_times.append(now)
         self.accepted += 1
         if began > ticket.sent_at and ticket.sent_at in self._spaced:  # spaced from then on
             self._spaced[self._spaced.index(ticket.sent_at)] = began
@@ -312,7 +312,8 @@ class Pacer:
         ticket: Ticket,
         status: int | None,
         retry_after: float | None,
-        reached: tuple[float, float],
+        reached: float,
+        late: float,
         now: float,
     ) -> None:
         assert status is not None
@@ -325,7 +326,7 @@ class Pacer:
         if retry_after is not None and retry_after > LONGEST_WAIT:
             self.too_long += 1
             retry_after = LONGEST_WAIT
-        self._refused.append(now)
+        self._refused_times.append(now)
         self.pause_reason = f"{status} {_REASONS[status]}"
         if status == 503 and (retry_after == 0 or (retry_after is None and self._sparse(now))):
             return  # "try again now", or a failure now and then among fine answers
@@ -335,9 +336,10 @@ class Pacer:
                 self.rate = self.max_rate * (1.0 - self.margin)
                 self._last_cut = now
         elif retry_after is None or retry_after < self.long_pause:
-            self._told = retry_after if retry_after is not None else self._told
+            if retry_after is not None:
+                self._told = retry_after
             self.searched += 1
-            self.search.refused(reached[0], retry_after, reached[1])
+            self.search.refused(reached, retry_after, late)
             self._follow_search()
         if retry_after is not None and retry_after > 0:
             self.pause_reason += f", Retry-After {retry_after:g} s"
@@ -394,16 +396,16 @@ class Pacer:
         return (
             self.margin < WIDEST_MARGIN
             and ticket.reserved_at > self._last_cut
-            and len(self._refused) >= 2
-            and (now - self._refused[-2]) * self.max_rate < 20
+            and len(self._refused_times) >= 2
+            and (now - self._refused_times[-2]) * self.max_rate < 20
         )
 
     def _sparse(self, now: float) -> bool:
         """Whether refusals were under a third of the answers of the last ``window`` seconds:
         a server failing now and then, not one asking for less."""
         since = now - self.window
-        refused = sum(1 for t in self._refused if t > since)
-        accepted = sum(1 for t in self._accepted if t > since)
+        refused = sum(1 for t in self._refused_times if t > since)
+        accepted = sum(1 for t in self._accepted_times if t > since)
         return 3 * refused < refused + accepted
 
 

@@ -59,6 +59,8 @@ THROTTLED = (429, 503)
 WIDEST_MARGIN = 0.08
 #: During the opening, one more request in flight for every this many accepted.
 OPENING_STEP = 20
+#: At a burst of 1, cruising aims at no more than this share of refusals.
+AIMED_REFUSALS = 0.02
 
 
 @dataclass(frozen=True)
@@ -361,6 +363,10 @@ class Pacer:
         # limit gone up, a quarter to refine the rate found
         self.search.look_every = max(50.0, 8.0 * left / spare) if spare > 1 else math.inf
         self.search.creep = 0.03 * max(0, spare) / (4.0 * max(left, 1))
+        # at a burst of 1 the jitter draws refusals whatever the margin: aim at half of what
+        # the budget still allows, spread over the requests left
+        unspent = max(0, budget - self.throttled)
+        self.search.aim = min(AIMED_REFUSALS, unspent / (2.0 * max(left, 1)))
         self.rate = self.search.rate(spare, ending=ending)
 
     def _after_refusal(self, sent: float) -> float:

@@ -38,6 +38,9 @@ import math
 
 __all__ = ["RateSearch"]
 
+#: How far one answer moves ``margin`` while it aims at a share of refusals.
+_AIMED_STEP = 0.008
+
 
 class RateSearch:
     """Bounds on a token bucket's rate from accepted and refused requests; the next rate.
@@ -58,8 +61,17 @@ class RateSearch:
     creep = 0.0
     #: Refusals while cruising widen ``margin`` up to this.
     widest_margin = 0.05
-    #: With one refusal left and a burst, each acceptance raises the rate by this share.
+    #: With two refusals left or fewer and a burst, each acceptance raises the rate by this.
     climb = 0.1
+    #: While cruising at a burst of 1, the share of requests refused that ``margin`` aims at
+    #: (the pacer sets it from the refusals it can spare; 0: refusals only widen it). Each
+    #: refusal widens it by ``STEP x (1 - aim)``, each acceptance narrows it by ``STEP x
+    #: aim``: it settles where the arrivals' jitter draws that share of refusals, whatever
+    #: the jitter estimate says.
+    aim = 0.0
+    #: Narrowed by ``aim``, ``margin`` may go this far below 0 (above the proven rate: the
+    #: proofs allow for the jitter too, so they stay a little under the true rate).
+    narrowest_margin = -0.04
 
     def __init__(self, jitter: float = 0.001, margin: float = 0.007) -> None:
         self.jitter = jitter
@@ -97,6 +109,8 @@ class RateSearch:
             self._after.append(t)
             self._proves((len(self._after) - 1) / (t - self._empty_at + self._error(late)))
         self._streak += 1
+        if self.single and self.aim and self.cruising():
+            self.margin = max(self.narrowest_margin, self.margin - _AIMED_STEP * self.aim)
         if self._streak >= self.look_every:  # long unrefused: the bounds may be stale
             self._looked_from, self.hi, self._streak = self.hi, 2.0 * self.hi, 0
         elif self.cruising():
@@ -113,7 +127,8 @@ class RateSearch:
             self._started = t
         self._streak = 0
         if self.cruising():  # refused at the rate found: the jitter is wider than thought
-            self.margin = min(self.widest_margin, self.margin + 0.002)
+            widen = _AIMED_STEP * (1.0 - self.aim) if self.single and self.aim else 0.002
+            self.margin = min(self.widest_margin, self.margin + widen)
         if self._looked_from < self.hi:  # looked higher and found the limit where it was
             self.hi, self._looked_from = self._looked_from, math.inf
         if self.burst is None:  # the opening ends: the burst is spent, the bucket empty
@@ -157,13 +172,15 @@ class RateSearch:
         base = self.base()
         if spare <= 0 or ending or self.cruising():
             return self.cruise(base, safe=ending)
-        if spare == 1 and not self.single:
-            # one refusal left, and a burst to fill: climb slowly from what is proven, so
-            # that the bucket fills while under the rate and empties over it, and the one
-            # refusal, when it comes, ends a span long enough to count the rate exactly
+        if spare <= 2 and not self.single:
+            # few refusals left, and a burst to fill: climb slowly from what is proven, so
+            # that the bucket fills while under the rate and empties over it, and the
+            # refusal, when it comes, ends a span long enough to count the rate exactly (a
+            # try between the bounds would only be proven as slowly as it is counted)
             return base * (1.0 + self.climb) ** len(self._after)
         hi = self.hi if math.isfinite(self.hi) else 16.0 * base
-        share = 0.5 if spare >= 3 else (0.3 if spare == 2 else 0.1)
+        # lower as refusals run out: with the last ones a refused try leaves a slow climb
+        share = 0.5 if spare >= 3 else (0.2 if spare == 2 else 0.1)
         return base * float((hi / base) ** share)
 
     def cruise(self, base: float, *, safe: bool = False) -> float:

@@ -90,7 +90,7 @@ def test_acceptances_beyond_the_bound_say_the_limit_went_up() -> None:
     assert search.lo == pytest.approx(20.0) and search.hi == pytest.approx(40.0)
 
 
-@pytest.mark.parametrize(("spare", "share"), [(5, 0.5), (3, 0.5), (2, 0.3), (1, 0.1)])
+@pytest.mark.parametrize(("spare", "share"), [(5, 0.5), (3, 0.5), (2, 0.2), (1, 0.1)])
 def test_the_try_is_bolder_the_more_refusals_are_left(spare: int, share: float) -> None:
     search = opened(1, at=0.001)
     search.accepted(0.5)  # lo = 2
@@ -112,15 +112,58 @@ def test_no_refusal_left_or_bounds_met_cruise_just_under_what_was_proven() -> No
     assert wide.rate(0) == pytest.approx(2 * (1 - wide.margin))  # nothing left to spend
 
 
-def test_with_one_refusal_left_and_a_burst_the_rate_climbs_from_what_is_proven() -> None:
+@pytest.mark.parametrize("spare", [1, 2])
+def test_with_few_refusals_left_and_a_burst_the_rate_climbs_from_what_is_proven(
+    spare: int,
+) -> None:
     search = opened(10)
     base = search.base()
     assert base == search.hint  # nothing proven yet: Retry-After's hint
-    assert search.rate(1) == pytest.approx(base)
+    assert search.rate(spare) == pytest.approx(base)
     search.accepted(0.5)
     search.accepted(1.0)
     base = search.base()
-    assert search.rate(1) == pytest.approx(base * 1.1**2)
+    assert search.rate(spare) == pytest.approx(base * 1.1**2)
+    assert search.rate(3) > search.rate(spare)  # with more to spend: a bolder try
+
+
+def cruising_at_ten() -> RateSearch:
+    search = opened(1)
+    search.accepted(0.1)  # lo = 10
+    search.refused(0.1 + 0.099, 1.0)  # hi = 10.1: met
+    assert search.cruising()
+    return search
+
+
+def test_cruising_at_a_burst_of_one_the_margin_settles_where_the_aimed_share_is_refused() -> None:
+    search = cruising_at_ten()
+    start = search.margin
+    search.aim = 0.02
+    t = 0.2
+    for _ in range(3):  # one refusal in fifty: the share aimed at, the margin stays put
+        for _ in range(49):
+            t += 0.1
+            search.accepted(t)
+        search.refused(t + 0.05, 1.0)
+    assert search.margin == pytest.approx(start, abs=1e-9)
+    for _ in range(300):  # nothing refused: it narrows, down to its floor
+        t += 0.1
+        search.accepted(t)
+    assert search.margin == search.narrowest_margin
+    assert search.rate(0) == pytest.approx(search.lo * (1 - search.narrowest_margin))
+    for _ in range(20):  # refused often: it widens, up to its ceiling
+        search.refused(t + 0.05, 1.0)
+    assert search.margin == search.widest_margin
+
+
+def test_without_an_aim_the_margin_only_widens() -> None:
+    search = cruising_at_ten()
+    start = search.margin
+    for i in range(100):
+        search.accepted(0.3 + 0.1 * i)
+    assert search.margin == start
+    search.refused(10.35, 1.0)
+    assert search.margin == pytest.approx(start + 0.002)
 
 
 def test_without_retry_after_the_search_starts_at_one_a_second() -> None:

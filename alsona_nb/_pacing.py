@@ -16,6 +16,10 @@ requests at the rate found:
 * **Turns.** A request takes its turn when it comes (none is reserved ahead, so a new
   rate applies at once), spaced from when the last accepted request really left (its try
   may begin late on a busy machine); a refused one took no token and takes no turn.
+  One thread at a time waits for the next turn (threads all woken at once would hold up
+  the one whose turn it is), and it looks again when the latest answer is due (it may
+  change the rate). Turns come early by the usual ``_lead`` of a try over its turn, so
+  that the tries themselves are spaced.
   Each answer's arrival is the middle of its try, off by about half the usual spread of
   the tries (the search's ``jitter``), more for the slowest tenth.
 * **Pauses.** A ``Retry-After`` of ``long_pause`` seconds or more (a quota, a restart)
@@ -123,7 +127,10 @@ class Pacer:
         self.window = window
         self.long_pause = long_pause
         self._clock, self._sleep, self._rng = clock, sleep, rng
-        self._cond = threading.Condition()
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)  # slots, and everything the pacer knows...
+        self._line = threading.Condition(lock)  # ...and threads waiting for a turn
+        self._turn_taken = False  # a thread waits for the next turn
         self.search = RateSearch()
         self.rate: float | None = (
             self.max_rate * (1.0 - margin) if self.max_rate is not None else None
@@ -133,9 +140,10 @@ class Pacer:
         self.limit = float(max_workers)
         self.in_flight = 0
         self.planned = 0
-        # when the latest requests let through left, but those refused: a refused request
-        # took no token, so the next one is spaced from the one before it
-        self._spaced: deque[float] = deque(maxlen=64)
+        # the latest requests let through, but those refused: a refused request took no
+        # token, so the next one is spaced from the one before it
+        self._spaced: deque[_Spaced] = deque(maxlen=64)
+        self._leads: deque[float] = deque(maxlen=64)  # how long after its turn a try began
         self._refused_sent = -math.inf  # ...but not sooner than this
         self.paused_until = -math.inf
         self.pause_reason: str | None = None
@@ -143,6 +151,7 @@ class Pacer:
         self._accepted_times: deque[float] = deque(maxlen=4096)  # when accepted answers came
         self._refused_times: deque[float] = deque(maxlen=4096)  # when refusals came
         self._latencies: deque[float] = deque(maxlen=64)
+        self._usual_latency: float | None = None  # their median
         self._fastest = math.inf
         self._starved = False  # a request waited for a slot since the limit last grew
         self.waits: list[float] = []
@@ -168,16 +177,26 @@ class Pacer:
                 self._cond.wait()
             self.in_flight += 1
             came = self._clock()
-        while True:  # a turn is taken when it comes, so that a new rate applies at once
+            # one thread at a time waits for the next turn, the others for it to be taken:
+            # threads all woken at each turn would hold up the one whose turn it is
+            while self._turn_taken:
+                self._line.wait()
+            self._turn_taken = True
+        try:
+            while True:  # a turn is taken when it comes, so that a new rate applies at once
+                with self._cond:
+                    now = self._clock()
+                    wait = self._turn(now) - now
+                    if wait <= 0:
+                        return self._reserve(now, came)
+                    # the answer to the latest request may change the rate: look again then
+                    wait = min(wait, self._answer_due(now) - now)
+                    self.waits.append(wait)
+                self._sleep(wait)
+        finally:
             with self._cond:
-                now = self._clock()
-                wait = self._turn(now) - now
-                if wait <= 0:
-                    ticket = self._reserve(now, came)
-                    break
-                self.waits.append(wait)
-            self._sleep(wait)
-        return ticket
+                self._turn_taken = False
+                self._line.notify()
 
     def try_acquire(self) -> Ticket | None:
         """Like ``acquire`` but never blocks nor sleeps: ``None`` when no slot is free or
@@ -266,15 +285,42 @@ class Pacer:
         return slots
 
     def _turn(self, now: float) -> float:
-        at = max(now, self.paused_until)
+        return max(now, self._due())
+
+    def _due(self) -> float:
+        at = self.paused_until
         if self.rate is not None and not self._allowance >= 1.0 and self._spaced:
-            at = max(at, max(self._spaced) + 1.0 / self.rate, self._refused_sent)
+            at = max(at, self._last_began() + 1.0 / self.rate - self._lead(), self._refused_sent)
         return at
+
+    def _latest(self) -> _Spaced:
+        return max(self._spaced, key=lambda spaced: spaced.began)
+
+    def _last_began(self) -> float:
+        return self._latest().began
+
+    def _answer_due(self, now: float) -> float:
+        """When the answer to the latest request let through usually comes, if it has not
+        come yet and will come after ``now``; else never."""
+        if not self._spaced or self._usual_latency is None:
+            return math.inf
+        latest = self._latest()
+        at = latest.began + 1.5 * self._usual_latency
+        return at if not latest.answered and at > now else math.inf
+
+    def _lead(self) -> float:
+        """How long after its turn a try begins, at the least of nine in ten (a thread
+        waking late, the attempt's record): turns come that much early, so that the tries
+        themselves are spaced."""
+        if len(self._leads) < 8:
+            return 0.0
+        return sorted(self._leads)[len(self._leads) // 10]
 
     def _reserve(self, now: float, came: float) -> Ticket:
         if self._allowance >= 1.0 and now >= self.paused_until:
             self._allowance -= 1.0  # the known burst: leave at once
-        self._spaced.append(now)
+        due = max(came, min(now, self._due()))  # when its turn was (it may wake late)
+        self._spaced.append(_Spaced(now, max(now, due + self._lead()), due))
         return Ticket(now, now - came, came)
 
     def _learn(
@@ -294,8 +340,10 @@ class Pacer:
             return  # no answer, or a failure: says nothing about the rate
         self._accepted_times.append(now)
         self.accepted += 1
-        if began > ticket.sent_at and ticket.sent_at in self._spaced:  # spaced from then on
-            self._spaced[self._spaced.index(ticket.sent_at)] = began
+        spaced = self._spaced_entry(ticket)
+        if spaced is not None:  # spaced from when it really began
+            spaced.began, spaced.answered = began, True
+            self._leads.append(began - spaced.due)
         if self.max_rate is None:
             self.search.accepted(reached, late)
             self._follow_search()
@@ -320,10 +368,12 @@ class Pacer:
     ) -> None:
         assert status is not None
         self.throttled += 1
-        if ticket.sent_at in self._spaced:
-            self._spaced.remove(ticket.sent_at)
+        spaced = self._spaced_entry(ticket)
+        if spaced is not None:
+            self._spaced.remove(spaced)
             # after a refusal the bucket is empty: the next request waits a spacing, but at a
-            # burst of 1 only until the proven rate has refilled it since the last accepted
+            # burst of 1 (the first refusal since an acceptance: the last accepted may have
+            # reached the gateway late) only until the proven rate has refilled it since then
             self._refused_sent = max(self._refused_sent, self._after_refusal(ticket.sent_at))
         if retry_after is not None and retry_after > LONGEST_WAIT:
             self.too_long += 1
@@ -371,9 +421,15 @@ class Pacer:
 
     def _after_refusal(self, sent: float) -> float:
         search = self.search
-        if self.max_rate is None and search.single and search.lo > 0 and self._spaced:
-            return max(sent, max(self._spaced) + 1.0 / search.lo + 2.0 * search.jitter)
+        refused, accepted = self._refused_times, self._accepted_times
+        first = not refused or (bool(accepted) and refused[-1] < accepted[-1])
+        if self.max_rate is None and search.single and search.lo > 0 and self._spaced and first:
+            after = self._last_began() + 1.0 / search.lo + 2.0 * search.jitter - self._lead()
+            return max(sent, after)
         return sent + (1.0 / self.rate if self.rate else 0.0)
+
+    def _spaced_entry(self, ticket: Ticket) -> _Spaced | None:
+        return next((s for s in self._spaced if s.sent_at == ticket.sent_at), None)
 
     def _reached(
         self, ticket: Ticket, latency: float | None, now: float
@@ -387,6 +443,7 @@ class Pacer:
             return left, 0.0, left
         self._latencies.append(latency)
         ordered = sorted(self._latencies)
+        self._usual_latency = ordered[len(ordered) // 2]
         late = 0.0
         if len(ordered) >= 8:
             usual, fast = ordered[len(ordered) * 9 // 10], ordered[len(ordered) // 10]
@@ -413,6 +470,18 @@ class Pacer:
         refused = sum(1 for t in self._refused_times if t > since)
         accepted = sum(1 for t in self._accepted_times if t > since)
         return 3 * refused < refused + accepted
+
+
+@dataclass(eq=False)
+class _Spaced:
+    """A request let through, that the next ones are spaced from: its turn (``sent_at``,
+    ``due``: when it was due, as it may wake late) and when its try began (until it is
+    ``answered``: when it was due and the usual ``_lead``)."""
+
+    sent_at: float
+    began: float
+    due: float
+    answered: bool = False
 
 
 _NO_TICKET = Ticket(-math.inf, 0.0, -math.inf)

@@ -7,6 +7,7 @@ import itertools
 import math
 import random
 import threading
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -97,6 +98,84 @@ def test_a_refused_request_takes_no_turn_at_a_burst_of_one() -> None:
     following = send(p, clock)
     assert following.sent_at >= accepted.sent_at + 1 / p.search.lo
     assert following.sent_at - refused.sent_at < 0.01  # not a whole spacing (0.1 s) later
+
+
+def test_refusals_in_a_row_at_a_burst_of_one_are_spaced_in_full() -> None:
+    """A slow answer may have reached the gateway late, so refusals follow each other
+    though the proven rate has refilled the bucket since it was sent: from the second
+    refusal in a row on, the next request waits a whole spacing (it was a storm of them,
+    1 ms apart)."""
+    clock = FakeTime()
+    p = pacer(clock)
+    p.plan(1000)
+    send(p, clock)
+    clock.now += 0.001
+    send(p, clock, 429, retry_after=1.0)  # a burst of 1
+    clock.now += 0.1
+    accepted = send(p, clock)
+    clock.now = accepted.sent_at + 0.102  # past the proven spacing, yet refused
+    first = send(p, clock, 429, retry_after=1.0)
+    second = send(p, clock, 429, retry_after=1.0)
+    assert second.sent_at - first.sent_at < 0.01  # the first: no turn taken
+    assert p.search.lo > 9  # not read as the limit going down
+    assert p.rate is not None
+    third = send(p, clock)
+    assert third.sent_at - second.sent_at >= 1 / p.search.lo  # a whole spacing
+
+
+def test_one_thread_at_a_time_waits_for_the_next_turn() -> None:
+    """Threads all woken at each turn held up the one whose turn it was (the arrivals'
+    jitter on real threads): the others wait for the turn to be taken."""
+    clock = FakeTime()
+    sleeping, most = [0], [0]
+    lock = threading.Lock()
+
+    def sleep(seconds: float) -> None:  # the fake clock's, but long enough for the others
+        with lock:
+            sleeping[0] += 1
+            most[0] = max(most[0], sleeping[0])
+        time.sleep(0.005)  # to come and sleep too, if they were let
+        clock.sleep(seconds)
+        with lock:
+            sleeping[0] -= 1
+
+    p = Pacer(4, 10.0, margin=0.0, clock=clock, sleep=sleep)
+    start = threading.Barrier(4)
+    sent: list[float] = []
+
+    def work() -> None:
+        start.wait()
+        for _ in range(5):
+            ticket = p.acquire()
+            sent.append(ticket.sent_at)
+            p.release(ticket)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(sent) == 20 and most[0] == 1 and len(clock.sleeps) == 19  # one a turn
+    gaps = [b - a for a, b in itertools.pairwise(sorted(sent))]
+    assert min(gaps) == pytest.approx(0.1)
+
+
+def test_the_turn_is_looked_at_again_when_the_latest_answer_is_due() -> None:
+    """The answer to the request before may change the rate: the thread waiting for the
+    next turn looks again when it usually comes (50% later than the usual round trip)."""
+    clock = FakeTime()
+    p = pacer(clock, max_workers=2, max_rate=1.0, margin=0.0)
+    send(p, clock, latency=0.01)
+    held = p.acquire()  # its answer is due at 15 ms
+    ticket = p.acquire()
+    assert clock.sleeps[-2:] == pytest.approx([0.015, 0.985])
+    assert ticket.sent_at == pytest.approx(held.sent_at + 1.0)
+    p.observe(held, 200, latency=0.01)
+    p.release(held)
+    p.observe(ticket, 200, latency=0.01)
+    p.release(ticket)
+    send(p, clock, latency=0.01)  # its answer came before: one wait
+    assert clock.sleeps[-1] == pytest.approx(1.0)
 
 
 def test_a_turn_is_taken_when_it_comes() -> None:

@@ -61,6 +61,9 @@ class RateSearch:
     creep = 0.0
     #: Refusals while cruising widen ``margin`` up to this.
     widest_margin = 0.05
+    #: A try between the bounds is at least this share above the proven rate (but not past
+    #: their middle).
+    least_step = 0.03
     #: With two refusals left or fewer and a burst, each acceptance raises the rate by this.
     climb = 0.1
     #: While cruising at a burst of 1, the share of requests refused that ``margin`` aims at
@@ -179,9 +182,11 @@ class RateSearch:
             # try between the bounds would only be proven as slowly as it is counted)
             return base * (1.0 + self.climb) ** len(self._after)
         hi = self.hi if math.isfinite(self.hi) else 16.0 * base
-        # lower as refusals run out: with the last ones a refused try leaves a slow climb
+        # lower as refusals run out: with the last ones a refused try leaves a slow climb,
+        # in steps of at least ``least_step`` (refused, the try was at most that too high)
         share = 0.5 if spare >= 3 else (0.2 if spare == 2 else 0.1)
-        return base * float((hi / base) ** share)
+        ratio = hi / base
+        return base * min(max(float(ratio**share), 1.0 + self.least_step), math.sqrt(ratio))
 
     def cruise(self, base: float, *, safe: bool = False) -> float:
         """Just under ``base``: at a burst of 1 the arrivals' jitter must fit in the gap

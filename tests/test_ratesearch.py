@@ -127,6 +127,15 @@ def test_with_few_refusals_left_and_a_burst_the_rate_climbs_from_what_is_proven(
     assert search.rate(3) > search.rate(spare)  # with more to spend: a bolder try
 
 
+@pytest.mark.parametrize(("hi", "step"), [(4.0, 2**0.1), (2.4, 1.03), (2.1, 1.05**0.5)])
+def test_a_try_is_at_least_three_percent_above_the_proven_rate(hi: float, step: float) -> None:
+    search = opened(1, at=0.001)
+    search.accepted(0.5)  # lo = 2
+    search.refused(0.5 + 1 / hi, 1.0)
+    assert not search.cruising()
+    assert search.rate(1) == pytest.approx(2 * step)  # ...but not past the bounds' middle
+
+
 def cruising_at_ten() -> RateSearch:
     search = opened(1)
     search.accepted(0.1)  # lo = 10

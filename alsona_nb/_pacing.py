@@ -290,14 +290,17 @@ class Pacer:
     def _due(self) -> float:
         at = self.paused_until
         if self.rate is not None and not self._allowance >= 1.0 and self._spaced:
-            at = max(at, self._last_began() + 1.0 / self.rate - self._lead(), self._refused_sent)
+            at = max(at, self._spaced_from() + 1.0 / self.rate - self._lead(), self._refused_sent)
         return at
 
     def _latest(self) -> _Spaced:
         return max(self._spaced, key=lambda spaced: spaced.began)
 
-    def _last_began(self) -> float:
-        return self._latest().began
+    def _spaced_from(self) -> float:
+        """When the latest request let through began, later by what a slow answer says
+        it may have reached the gateway late."""
+        latest = self._latest()
+        return latest.began + 2.0 * latest.late
 
     def _answer_due(self, now: float) -> float:
         """When the answer to the latest request let through usually comes, if it has not
@@ -342,7 +345,7 @@ class Pacer:
         self.accepted += 1
         spaced = self._spaced_entry(ticket)
         if spaced is not None:  # spaced from when it really began
-            spaced.began, spaced.answered = began, True
+            spaced.began, spaced.answered, spaced.late = began, True, late
             self._leads.append(began - spaced.due)
         if self.max_rate is None:
             self.search.accepted(reached, late)
@@ -424,7 +427,7 @@ class Pacer:
         refused, accepted = self._refused_times, self._accepted_times
         first = not refused or (bool(accepted) and refused[-1] < accepted[-1])
         if self.max_rate is None and search.single and search.lo > 0 and self._spaced and first:
-            after = self._last_began() + 1.0 / search.lo + 2.0 * search.jitter - self._lead()
+            after = self._spaced_from() + 1.0 / search.lo + 2.0 * search.jitter - self._lead()
             return max(sent, after)
         return sent + (1.0 / self.rate if self.rate else 0.0)
 
@@ -482,6 +485,7 @@ class _Spaced:
     began: float
     due: float
     answered: bool = False
+    late: float = 0.0  # how much less sure than usual its arrival is (``_reached``)
 
 
 _NO_TICKET = Ticket(-math.inf, 0.0, -math.inf)

@@ -123,6 +123,15 @@ def test_refusals_in_a_row_at_a_burst_of_one_are_spaced_in_full() -> None:
     assert third.sent_at - second.sent_at >= 1 / p.search.lo  # a whole spacing
 
 
+def test_after_a_slow_answer_the_next_request_is_spaced_from_its_latest_arrival() -> None:
+    clock = FakeTime()
+    p = pacer(clock, max_rate=10.0, margin=0.0)
+    for _ in range(10):
+        send(p, clock, latency=0.01)
+    slow = send(p, clock, latency=0.05)  # 40 ms slower than usual: it may have arrived late
+    assert send(p, clock).sent_at == pytest.approx(slow.sent_at + 0.04 + 0.1)
+
+
 def test_one_thread_at_a_time_waits_for_the_next_turn() -> None:
     """Threads all woken at each turn held up the one whose turn it was (the arrivals'
     jitter on real threads): the others wait for the turn to be taken."""

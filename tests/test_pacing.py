@@ -499,7 +499,7 @@ TABLE = [
         {"max_rate": 100},
         1.12,
         0.01,
-        "MISSES: 1.08-1.11x, up to 0.9% refused (the arrivals' jitter is 8% of the spacing)",
+        "MISSES: 1.08-1.16x, up to 0.6% refused (the arrivals' jitter is 8% of the spacing)",
     ),
     (
         "told 2/s b10 + burst",

@@ -209,7 +209,34 @@ PACING_NOTES = """- Each line is `create_campaigns(client, drafts, progress=Fals
 - The 503 lines have no token bucket: the sandbox answers a 503 (without `Retry-After`, or
   with `Retry-After: 0`) to every 10th or 3rd create; the changing limits call
   `Sandbox.throttle` after that many creates; the no-`Retry-After` line strips the header
-  from the bucket's 429s."""
+  from the bucket's 429s.
+- **Unknown limit.** The gateway's token bucket is read off the answers
+  (`alsona_nb/_ratesearch.py`). The opening is unpaced, one request in flight at first, and
+  spends the burst; its first `429` leaves the bucket empty. From an emptied bucket the
+  answers count exactly: what was accepted since proves a lower bound on the refill rate,
+  the next refusal an upper one (at a burst of 1 every gap between two requests is a proof
+  or a bound). The pacer tries a rate between the bounds (bisecting while it can afford
+  refusals: 5% of the requests planned, at least 2; more carefully as they run out), then
+  holds just under the proven rate, by the arrivals' jitter (half the spread of the
+  latencies) and a margin. At a burst of 1 that margin aims at a share of refusals (2% at
+  most, half of what the budget still allows): each refusal widens it, each acceptance
+  narrows it. A refused request takes no turn: the next one is spaced from the last
+  accepted. On threads, one thread at a time waits for the next turn (eight woken at once
+  held up the one sending: the spread of a try's way to the bucket, eight in ten, fell from
+  0.6-0.7 ms to about 0.4 ms), it looks again when the latest answer is due, and turns come
+  early by the usual delay of a try after its turn. The sandbox (like RFC 9110) answers
+  `Retry-After` in whole seconds, at least 1: a refused row waits that long while the others
+  go on. What is left above the ideal: at a burst of 1 and 100/s the arrivals' jitter
+  (0.4-1.2 ms on the fake clock; here 0.7-1.1 ms from a try's start to the bucket, for eight
+  in ten) is 4-8% of a spacing, and every refusal costs its row a second turn; with a burst
+  and a short run (2/s, burst 10, 40 drafts: 2 refusals allowed) the one refusal beyond the
+  opening is spent on a slow climb that ends in an exact count; a short run at a burst of 1
+  (5/s, 80 drafts: 4 refusals) depends on where its bisection lands.
+- **Told limit.** `max_rate=` spaces at 97% of it from the start; a burst is spent only
+  when told (`max_burst=`): finding it costs a refusal, which a told limit promises not to
+  draw. At a burst of 1 and 100/s the same jitter draws a few refusals (0.2-0.7% here),
+  each of which holds its row for a second's `Retry-After`, so that line misses its targets
+  (1.05x, none refused) in some runs or all."""
 
 
 # -- 3. bulk throughput -------------------------------------------------------------------

@@ -68,7 +68,7 @@ class RateSearch:
     climb = 0.1
     #: While cruising at a burst of 1, the share of requests refused that ``margin`` aims at
     #: (the pacer sets it from the refusals it can spare; 0: refusals only widen it). Each
-    #: refusal widens it by ``STEP x (1 - aim)``, each acceptance narrows it by ``STEP x
+    #: refusal widens it by ``0.008 x (1 - aim)``, each acceptance narrows it by ``0.008 x
     #: aim``: it settles where the arrivals' jitter draws that share of refusals, whatever
     #: the jitter estimate says.
     aim = 0.0

@@ -144,6 +144,7 @@ class Pacer:
         # token, so the next one is spaced from the one before it
         self._spaced: deque[_Spaced] = deque(maxlen=64)
         self._leads: deque[float] = deque(maxlen=64)  # how long after its turn a try began
+        self._lead = 0.0  # ...at the least of nine in ten (``_learned_lead``)
         self._refused_sent = -math.inf  # ...but not sooner than this
         self.paused_until = -math.inf
         self.pause_reason: str | None = None
@@ -290,7 +291,7 @@ class Pacer:
     def _due(self) -> float:
         at = self.paused_until
         if self.rate is not None and not self._allowance >= 1.0 and self._spaced:
-            at = max(at, self._spaced_from() + 1.0 / self.rate - self._lead(), self._refused_sent)
+            at = max(at, self._spaced_from() + 1.0 / self.rate - self._lead, self._refused_sent)
         return at
 
     def _latest(self) -> _Spaced:
@@ -311,19 +312,19 @@ class Pacer:
         at = latest.began + 1.5 * self._usual_latency
         return at if not latest.answered and at > now else math.inf
 
-    def _lead(self) -> float:
-        """How long after its turn a try begins, at the least of nine in ten (a thread
-        waking late, the attempt's record): turns come that much early, so that the tries
-        themselves are spaced."""
-        if len(self._leads) < 8:
-            return 0.0
-        return sorted(self._leads)[len(self._leads) // 10]
+    def _learned_lead(self, lead: float) -> None:
+        """A try began ``lead`` after its turn (a thread waking late, the attempt's record):
+        turns come early by the least of nine in ten, so that the tries themselves are
+        spaced. Worked out once an answer, not at every turn."""
+        self._leads.append(lead)
+        if len(self._leads) >= 8:
+            self._lead = sorted(self._leads)[len(self._leads) // 10]
 
     def _reserve(self, now: float, came: float) -> Ticket:
         if self._allowance >= 1.0 and now >= self.paused_until:
             self._allowance -= 1.0  # the known burst: leave at once
         due = max(came, min(now, self._due()))  # when its turn was (it may wake late)
-        self._spaced.append(_Spaced(now, max(now, due + self._lead()), due))
+        self._spaced.append(_Spaced(now, max(now, due + self._lead), due))
         return Ticket(now, now - came, came)
 
     def _learn(
@@ -346,7 +347,7 @@ class Pacer:
         spaced = self._spaced_entry(ticket)
         if spaced is not None:  # spaced from when it really began
             spaced.began, spaced.answered, spaced.late = began, True, late
-            self._leads.append(began - spaced.due)
+            self._learned_lead(began - spaced.due)
         if self.max_rate is None:
             self.search.accepted(reached, late)
             self._follow_search()
@@ -427,7 +428,7 @@ class Pacer:
         refused, accepted = self._refused_times, self._accepted_times
         first = not refused or (bool(accepted) and refused[-1] < accepted[-1])
         if self.max_rate is None and search.single and search.lo > 0 and self._spaced and first:
-            after = self._spaced_from() + 1.0 / search.lo + 2.0 * search.jitter - self._lead()
+            after = self._spaced_from() + 1.0 / search.lo + 2.0 * search.jitter - self._lead
             return max(sent, after)
         return sent + (1.0 / self.rate if self.rate else 0.0)
 
